@@ -1,0 +1,271 @@
+/*
+ * lmrt.h — the C API of lmrt's native engine.
+ *
+ * This is the only header that the Node addon (native/addon) and the native
+ * tests include. Every entry point validates its inputs and reports failure
+ * through a status code plus a sentence in a caller-owned lmrt_error; nothing
+ * here throws, aborts or keeps global mutable state.
+ *
+ * Conventions: functions are lmrt_<object>_<action>; objects are created by
+ * *_open / *_init and destroyed by *_free (which accepts NULL). Sizes and
+ * counts are uint64_t; strings are (pointer, length) pairs, not
+ * NUL-terminated, unless the name says `cstr`.
+ */
+#ifndef LMRT_H
+#define LMRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LMRT_API __attribute__((visibility("default")))
+#else
+#define LMRT_API
+#endif
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum lmrt_status {
+    LMRT_OK = 0,
+    LMRT_E_INVALID_ARGUMENT = 1, /* a caller passed a bad value          */
+    LMRT_E_IO = 2,               /* open/read/write/mmap failed           */
+    LMRT_E_GGUF_INVALID = 3,     /* the file breaks the GGUF format       */
+    LMRT_E_GGUF_UNSUPPORTED = 4, /* valid GGUF that lmrt cannot handle    */
+    LMRT_E_OUT_OF_MEMORY = 5,
+    LMRT_E_INTERNAL = 6,         /* a bug in lmrt: please report it       */
+    LMRT_E_CANCELLED = 7,        /* a progress callback asked to stop     */
+} lmrt_status;
+
+/* A failure: its status and a sentence naming the file/tensor/value and the
+ * problem. Owned by the caller; functions fill it only when they fail. */
+typedef struct lmrt_error {
+    lmrt_status status;
+    char message[1024];
+} lmrt_error;
+
+/* "E_GGUF_INVALID" etc.: the stable code string the TS layer exposes. */
+LMRT_API const char *lmrt_status_code(lmrt_status status);
+
+/* ----------------------------------------------------------- tensor types */
+
+/* GGML tensor types, numbered exactly as in GGUF files. Gaps are ids that
+ * ggml retired; they are rejected as unknown. */
+typedef enum lmrt_ggml_type {
+    LMRT_TYPE_F32 = 0,
+    LMRT_TYPE_F16 = 1,
+    LMRT_TYPE_Q4_0 = 2,
+    LMRT_TYPE_Q4_1 = 3,
+    LMRT_TYPE_Q5_0 = 6,
+    LMRT_TYPE_Q5_1 = 7,
+    LMRT_TYPE_Q8_0 = 8,
+    LMRT_TYPE_Q8_1 = 9,
+    LMRT_TYPE_Q2_K = 10,
+    LMRT_TYPE_Q3_K = 11,
+    LMRT_TYPE_Q4_K = 12,
+    LMRT_TYPE_Q5_K = 13,
+    LMRT_TYPE_Q6_K = 14,
+    LMRT_TYPE_Q8_K = 15,
+    LMRT_TYPE_IQ2_XXS = 16,
+    LMRT_TYPE_IQ2_XS = 17,
+    LMRT_TYPE_IQ3_XXS = 18,
+    LMRT_TYPE_IQ1_S = 19,
+    LMRT_TYPE_IQ4_NL = 20,
+    LMRT_TYPE_IQ3_S = 21,
+    LMRT_TYPE_IQ2_S = 22,
+    LMRT_TYPE_IQ4_XS = 23,
+    LMRT_TYPE_I8 = 24,
+    LMRT_TYPE_I16 = 25,
+    LMRT_TYPE_I32 = 26,
+    LMRT_TYPE_I64 = 27,
+    LMRT_TYPE_F64 = 28,
+    LMRT_TYPE_IQ1_M = 29,
+    LMRT_TYPE_BF16 = 30,
+    LMRT_TYPE_TQ1_0 = 34,
+    LMRT_TYPE_TQ2_0 = 35,
+    LMRT_TYPE_MXFP4 = 39,
+} lmrt_ggml_type;
+
+/* Layout of one type: `block_size` elements are stored in `block_bytes`
+ * bytes. Returns 0 and leaves *out untouched for an unknown id. */
+typedef struct lmrt_type_layout {
+    const char *name; /* "Q4_K", NUL-terminated, static */
+    uint32_t block_size;
+    uint32_t block_bytes;
+} lmrt_type_layout;
+
+LMRT_API int lmrt_type_layout_get(uint32_t type, lmrt_type_layout *out);
+
+/* Whether lmrt's GGUF writer can encode float data into this type. */
+LMRT_API int lmrt_type_can_encode(uint32_t type);
+
+/* ------------------------------------------------------- GGUF metadata */
+
+typedef enum lmrt_gguf_value_type {
+    LMRT_GGUF_UINT8 = 0,
+    LMRT_GGUF_INT8 = 1,
+    LMRT_GGUF_UINT16 = 2,
+    LMRT_GGUF_INT16 = 3,
+    LMRT_GGUF_UINT32 = 4,
+    LMRT_GGUF_INT32 = 5,
+    LMRT_GGUF_FLOAT32 = 6,
+    LMRT_GGUF_BOOL = 7,
+    LMRT_GGUF_STRING = 8,
+    LMRT_GGUF_ARRAY = 9,
+    LMRT_GGUF_UINT64 = 10,
+    LMRT_GGUF_INT64 = 11,
+    LMRT_GGUF_FLOAT64 = 12,
+} lmrt_gguf_value_type;
+
+typedef struct lmrt_string {
+    const char *data; /* not NUL-terminated; may hold any bytes */
+    uint64_t len;
+} lmrt_string;
+
+/* One metadata value as read from a file. Scalars are widened into u64/i64/
+ * f64 by signedness. For arrays: numeric and bool elements are packed
+ * little-endian at `array.data` (possibly unaligned: memcpy them); string and
+ * nested-array elements are read with lmrt_gguf_array_get(). */
+typedef struct lmrt_gguf_value {
+    lmrt_gguf_value_type type;
+    union {
+        uint64_t u64; /* UINT8/16/32/64 and BOOL (0 or 1) */
+        int64_t i64;  /* INT8/16/32/64                    */
+        double f64;   /* FLOAT32/64                       */
+        lmrt_string str;
+        struct {
+            lmrt_gguf_value_type elem_type;
+            uint64_t count;
+            const void *data;     /* packed elements, numeric/bool only */
+            const void *internal; /* reader bookkeeping; do not touch   */
+        } array;
+    } as;
+} lmrt_gguf_value;
+
+/* --------------------------------------------------------- GGUF reader */
+
+typedef struct lmrt_gguf lmrt_gguf;
+
+typedef struct lmrt_gguf_tensor_info {
+    lmrt_string name;
+    uint32_t type;  /* lmrt_ggml_type */
+    uint32_t n_dims;
+    uint64_t ne[4]; /* ne[0] is the contiguous (row) dimension; unused = 1 */
+    uint64_t offset; /* from the start of the data section, as in the file */
+    uint64_t n_bytes;
+    const void *data; /* into the mapping */
+} lmrt_gguf_tensor_info;
+
+/* Maps the file read-only and validates all of it: header, every metadata
+ * value, every tensor info and that each tensor's bytes lie in the file.
+ * The data is never copied. */
+LMRT_API lmrt_status lmrt_gguf_open(const char *path_cstr, lmrt_gguf **out, lmrt_error *err);
+
+/* The same over bytes the caller keeps alive until lmrt_gguf_free. `name`
+ * appears in error messages (may be NULL). */
+LMRT_API lmrt_status lmrt_gguf_open_memory(const void *data, uint64_t size, const char *name_cstr,
+                                           lmrt_gguf **out, lmrt_error *err);
+
+LMRT_API void lmrt_gguf_free(lmrt_gguf *gguf);
+
+LMRT_API uint32_t lmrt_gguf_version(const lmrt_gguf *gguf);
+LMRT_API uint32_t lmrt_gguf_alignment(const lmrt_gguf *gguf);
+LMRT_API uint64_t lmrt_gguf_data_offset(const lmrt_gguf *gguf);
+LMRT_API uint64_t lmrt_gguf_file_size(const lmrt_gguf *gguf);
+
+LMRT_API uint64_t lmrt_gguf_n_kv(const lmrt_gguf *gguf);
+/* Index of `key`, or -1. */
+LMRT_API int64_t lmrt_gguf_find_kv(const lmrt_gguf *gguf, const char *key, uint64_t key_len);
+/* note: index must be < lmrt_gguf_n_kv(); out of range returns LMRT_E_INVALID_ARGUMENT. */
+LMRT_API lmrt_status lmrt_gguf_kv_get(const lmrt_gguf *gguf, uint64_t index, lmrt_string *key,
+                                      lmrt_gguf_value *value);
+/* Element `index` of an ARRAY value obtained from this reader. */
+LMRT_API lmrt_status lmrt_gguf_array_get(const lmrt_gguf *gguf, const lmrt_gguf_value *array,
+                                         uint64_t index, lmrt_gguf_value *element);
+
+LMRT_API uint64_t lmrt_gguf_n_tensors(const lmrt_gguf *gguf);
+LMRT_API lmrt_status lmrt_gguf_tensor_get(const lmrt_gguf *gguf, uint64_t index,
+                                          lmrt_gguf_tensor_info *info);
+
+/* --------------------------------------------------------- GGUF writer */
+
+/* A metadata value to write. Arrays: numeric and bool elements packed
+ * little-endian at `array.data` (bool: one byte 0/1 each); STRING elements
+ * as an lmrt_string[count]; ARRAY elements as an lmrt_gguf_value_in[count]. */
+typedef struct lmrt_gguf_value_in {
+    lmrt_gguf_value_type type;
+    union {
+        uint64_t u64;
+        int64_t i64;
+        double f64;
+        lmrt_string str;
+        struct {
+            lmrt_gguf_value_type elem_type;
+            uint64_t count;
+            const void *data;
+        } array;
+    } as;
+} lmrt_gguf_value_in;
+
+typedef struct lmrt_gguf_kv_in {
+    lmrt_string key;
+    lmrt_gguf_value_in value;
+} lmrt_gguf_kv_in;
+
+/* Where a written tensor's values come from. */
+typedef enum lmrt_tensor_source {
+    /* `data` holds n_elements float32 values, encoded into `type`. */
+    LMRT_SOURCE_F32 = 0,
+    /* `data` holds exactly the tensor's bytes, already in `type`'s layout. */
+    LMRT_SOURCE_RAW = 1,
+    /* Uniform in [-scale, scale) from a PRNG seeded by `seed`; the same
+     * (seed, scale, shape) gives the same values for every `type`. */
+    LMRT_SOURCE_UNIFORM = 2,
+    /* Every element equals `scale`. */
+    LMRT_SOURCE_CONSTANT = 3,
+} lmrt_tensor_source;
+
+typedef struct lmrt_gguf_tensor_in {
+    lmrt_string name;
+    uint32_t type; /* lmrt_ggml_type */
+    uint32_t n_dims;
+    uint64_t ne[4];
+    lmrt_tensor_source source;
+    const void *data;
+    uint64_t data_bytes;
+    float scale;
+    uint64_t seed;
+} lmrt_gguf_tensor_in;
+
+/* Called after each tensor is written; return non-zero to cancel. */
+typedef int (*lmrt_progress_fn)(void *user, uint64_t done_bytes, uint64_t total_bytes);
+
+/* Writes a GGUF v3 file: header, metadata, tensor infos, then each tensor
+ * (aligned to `alignment`, 0 = 32), streamed so that memory stays near one
+ * chunk of one tensor. Writes `path.tmp-*` and renames it into place, so a
+ * failure never leaves a partial file under `path`. If `alignment` is not
+ * 32, the caller must also pass general.alignment with the same value. */
+LMRT_API lmrt_status lmrt_gguf_write(const char *path_cstr, uint32_t alignment,
+                                     const lmrt_gguf_kv_in *kvs, uint64_t n_kvs,
+                                     const lmrt_gguf_tensor_in *tensors, uint64_t n_tensors,
+                                     lmrt_progress_fn progress, void *progress_user,
+                                     lmrt_error *err);
+
+/* ---------------------------------------------------- quantisation (ref) */
+
+/* Encodes n float32 values into `type`'s block layout (n a multiple of the
+ * block size; dst has room for n/block_size*block_bytes bytes). */
+LMRT_API lmrt_status lmrt_quantize_row(uint32_t type, const float *src, void *dst, uint64_t n,
+                                       lmrt_error *err);
+/* Decodes n values of `type` into float32. */
+LMRT_API lmrt_status lmrt_dequantize_row(uint32_t type, const void *src, float *dst, uint64_t n,
+                                         lmrt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LMRT_H */
