@@ -1,0 +1,92 @@
+/**
+ * Errors thrown by lmrt. Every error is an {@link LmrtError} with a stable
+ * {@link LmrtErrorCode}; subclasses group the codes a caller may want to
+ * handle differently.
+ * @module
+ */
+
+/** Stable error codes. Native failures map one-to-one onto these. */
+export type LmrtErrorCode =
+  | 'E_INVALID_ARGUMENT'
+  | 'E_IO'
+  | 'E_GGUF_INVALID'
+  | 'E_GGUF_UNSUPPORTED'
+  | 'E_OUT_OF_MEMORY'
+  | 'E_CANCELLED'
+  | 'E_NATIVE_UNAVAILABLE'
+  | 'E_INTERNAL';
+
+/** Base class of every error lmrt throws. */
+export class LmrtError extends Error {
+  /** Machine-readable code; the message is for people. */
+  readonly code: LmrtErrorCode;
+
+  constructor(code: LmrtErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A bad argument or option: the message names it and what was expected. */
+export class InvalidArgumentError extends LmrtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** A file could not be opened, read, mapped or written. */
+export class IoError extends LmrtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_IO', message, options);
+  }
+}
+
+/**
+ * A GGUF file is malformed (`E_GGUF_INVALID`) or uses something lmrt does not
+ * support (`E_GGUF_UNSUPPORTED`): the message names the file and the problem.
+ */
+export class GgufError extends LmrtError {
+  constructor(code: 'E_GGUF_INVALID' | 'E_GGUF_UNSUPPORTED', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** An operation was cancelled by its caller. */
+export class CancelledError extends LmrtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_CANCELLED', message, options);
+  }
+}
+
+/** The native addon could not be loaded on this machine. */
+export class NativeUnavailableError extends LmrtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_NATIVE_UNAVAILABLE', message, options);
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'E_INVALID_ARGUMENT', 'E_IO', 'E_GGUF_INVALID', 'E_GGUF_UNSUPPORTED', 'E_OUT_OF_MEMORY',
+  'E_CANCELLED', 'E_NATIVE_UNAVAILABLE', 'E_INTERNAL',
+]);
+
+/**
+ * Turns an error raised by the native addon (a plain Error with a `code`)
+ * into the matching LmrtError subclass.
+ * @internal
+ */
+export function fromNativeError(err: unknown): LmrtError {
+  if (err instanceof LmrtError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const raw = (err as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' && KNOWN_CODES.has(raw) ? (raw as LmrtErrorCode) : 'E_INTERNAL';
+  switch (code) {
+    case 'E_INVALID_ARGUMENT': return new InvalidArgumentError(message, { cause: err });
+    case 'E_IO': return new IoError(message, { cause: err });
+    case 'E_GGUF_INVALID':
+    case 'E_GGUF_UNSUPPORTED': return new GgufError(code, message, { cause: err });
+    case 'E_CANCELLED': return new CancelledError(message, { cause: err });
+    default: return new LmrtError(code, message, { cause: err });
+  }
+}

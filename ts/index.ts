@@ -1,0 +1,18 @@
+/**
+ * lmrt: an LLM inference engine for Node.js.
+ *
+ * This entry point exports the public API only.
+ * @module
+ */
+export {
+  LmrtError, InvalidArgumentError, IoError, GgufError, CancelledError, NativeUnavailableError,
+  type LmrtErrorCode,
+} from './errors.js';
+export { inspectGguf, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf/inspect.js';
+export { writeGguf, type WriteGgufOptions, type GgufTensorSpec, type GgufTensorFill } from './gguf/write.js';
+export {
+  GGML_TYPES, ENCODABLE_TYPES, FILE_TYPES, GGUF_VALUE_TYPES, ggmlTypeName, parseGgmlType,
+  type GgmlType, type EncodableType, type GgufValueType, type GgufScalarType,
+} from './gguf/types.js';
+export { synthModel, type SynthOptions, type SynthResult } from './synth/synth.js';
+export { SYNTH_PRESETS, type SynthArch, type SynthShape } from './synth/presets.js';

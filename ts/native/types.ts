@@ -1,0 +1,70 @@
+/**
+ * The one typed description of the raw native binding (native/addon).
+ * Nothing outside ts/native sees these shapes.
+ * @internal
+ * @module
+ */
+
+/** A metadata array as the addon returns it. */
+export interface RawArray {
+  elemType: number;
+  items: RawArrayItems;
+}
+
+export type RawArrayItems =
+  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
+  | Float32Array | Float64Array | BigUint64Array | BigInt64Array
+  | boolean[] | string[] | RawArray[];
+
+export type RawValue = number | bigint | boolean | string | RawArray;
+
+export interface RawTensorInfo {
+  name: string;
+  type: number;
+  shape: number[];
+  offset: number;
+  byteLength: number;
+}
+
+export interface RawGguf {
+  version: number;
+  alignment: number;
+  dataOffset: number;
+  fileSize: number;
+  metadata: [key: string, type: number, value: RawValue][];
+  tensors: RawTensorInfo[];
+}
+
+/** Tensor data sources, numbered as lmrt_tensor_source in lmrt.h. */
+export const RawTensorSource = { F32: 0, Raw: 1, Uniform: 2, Constant: 3 } as const;
+export type RawTensorSource = (typeof RawTensorSource)[keyof typeof RawTensorSource];
+
+export interface RawTensorIn {
+  name: string;
+  type: number;
+  shape: number[];
+  source: RawTensorSource;
+  data?: Float32Array | Uint8Array;
+  scale?: number;
+  seed?: bigint;
+}
+
+export interface RawTypeLayout {
+  id: number;
+  name: string;
+  blockSize: number;
+  blockBytes: number;
+  canEncode: boolean;
+}
+
+export interface NativeBinding {
+  ggufInspect(path: string, buffer?: Uint8Array): Promise<RawGguf>;
+  ggufWrite(
+    path: string,
+    alignment: number,
+    kvs: [key: string, type: number, value: RawValue][],
+    tensors: RawTensorIn[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<void>;
+  typeLayouts(): RawTypeLayout[];
+}
