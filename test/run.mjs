@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +28,7 @@ step('TypeScript bundle', node, [require.resolve('tsup/dist/cli-default.js')]);
 step('typecheck', node, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', '.']);
 step('native tests', node, [resolve(root, 'test/native/run.mjs')]);
 const report = resolve(root, 'build', 'vitest-report.json');
-step('TypeScript tests', node, [require.resolve('vitest/vitest.mjs'), 'run', '--reporter=default',
+step('TypeScript tests', node, [join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs'), 'run', '--reporter=default',
   '--reporter=json', `--outputFile.json=${report}`]);
 const r = JSON.parse(readFileSync(report, 'utf8'));
 const skipped = r.numPendingTests + r.numTodoTests;

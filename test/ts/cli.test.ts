@@ -22,7 +22,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 
 describe('lmrt CLI', () => {
   it('the built `lmrt` bin runs', () => {
-    expect(existsSync(BIN), 'dist/cli.js is missing: run `npm run build` (npm test does)').toBe(true);
+    expect(existsSync(BIN), 'dist/cli.js is missing: run `npm run build:ts` (npm test does)').toBe(true);
     const out = execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(out).toContain('Usage: lmrt <command>');
   });
@@ -66,7 +66,7 @@ describe('lmrt CLI', () => {
   });
 
   it('lmrt synth writes a model llama.cpp loads, through the real bin', async () => {
-    expect(existsSync(BIN), 'dist/cli.js is missing: run `npm run build`').toBe(true);
+    expect(existsSync(BIN), 'dist/cli.js is missing: run `npm run build:ts`').toBe(true);
     const out = join(tmp.dir, 'cli-synth.gguf');
     const r = spawnSync(process.execPath, [BIN, 'synth', '--arch', 'gpt2', '--preset', 'tiny', '--type', 'q4_k', '--out', out],
       { encoding: 'utf8' });

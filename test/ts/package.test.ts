@@ -15,7 +15,7 @@ describe('package entry points', () => {
     expect(Object.keys(pkg.bin)).toEqual(['lmrt']);
     const dot = pkg.exports['.']!;
     for (const f of [dot.import.types, dot.import.default, dot.require.types, dot.require.default, pkg.bin['lmrt']!]) {
-      expect(existsSync(join(ROOT, f)), `${f} (run npm run build)`).toBe(true);
+      expect(existsSync(join(ROOT, f)), `${f} (run npm run build:ts)`).toBe(true);
     }
   });
 
