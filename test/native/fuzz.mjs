@@ -34,7 +34,7 @@ mkdirSync(corpus, { recursive: true });
 const seeds = [];
 for (const dir of [models, join(models, 'vocab')]) {
   if (!existsSync(dir)) continue;
-  for (const f of readdirSync(dir)) if (f.endsWith('.gguf') && f.includes('stories') || f.endsWith('llama-spm.gguf')) seeds.push(join(dir, f));
+  for (const f of readdirSync(dir)) if (f.endsWith('.gguf') && (f.includes('stories') || f.includes('llama-spm'))) seeds.push(join(dir, f));
 }
 for (const s of seeds) copyFileSync(s, join(corpus, s.split('/').pop()));
 const extra = process.argv.slice(2);
