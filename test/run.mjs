@@ -21,14 +21,22 @@ function step(title, cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+/** Path of a dependency's executable, from its package.json `bin`. */
+function bin(pkg, name = pkg) {
+  const manifest = require.resolve(`${pkg}/package.json`);
+  const { bin: b } = JSON.parse(readFileSync(manifest, 'utf8'));
+  return join(dirname(manifest), typeof b === 'string' ? b : b[name]);
+}
+
 const node = process.execPath;
 step('native addon (incremental build)', node,
-  [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--parallel', String(availableParallelism())]);
-step('TypeScript bundle', node, [require.resolve('tsup/dist/cli-default.js')]);
-step('typecheck', node, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', '.']);
+  [bin('cmake-js'), 'compile', '--parallel', String(availableParallelism())]);
+step('TypeScript bundle', node, [bin('tsup'), '--config', 'ts/tsup.config.ts']);
+step('typecheck', node, [bin('typescript', 'tsc'), '--noEmit', '-p', 'ts']);
+step('API reference (typedoc; warnings fail)', node, [bin('typedoc'), '--options', 'docs/typedoc.json']);
 step('native tests', node, [resolve(root, 'test/native/run.mjs')]);
 const report = resolve(root, 'build', 'vitest-report.json');
-step('TypeScript tests', node, [join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs'), 'run', '--reporter=default',
+step('TypeScript tests', node, [bin('vitest'), 'run', '--config', 'test/ts/vitest.config.ts', '--reporter=default',
   '--reporter=json', `--outputFile.json=${report}`]);
 const r = JSON.parse(readFileSync(report, 'utf8'));
 const skipped = r.numPendingTests + r.numTodoTests;

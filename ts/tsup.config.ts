@@ -4,6 +4,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig([
   {
     entry: { index: 'ts/index.ts' },
+    tsconfig: 'ts/tsconfig.json',
     format: ['esm', 'cjs'],
     dts: true,
     shims: true,
@@ -14,6 +15,7 @@ export default defineConfig([
   },
   {
     entry: { cli: 'ts/cli/bin.ts' },
+    tsconfig: 'ts/tsconfig.json',
     format: ['esm'],
     shims: true,
     sourcemap: true,
