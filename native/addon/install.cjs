@@ -1,6 +1,6 @@
 // `npm install` hook: use a prebuilt binary when one loads on this machine,
 // otherwise build the addon from source with cmake-js, saying why and what
-// the build needs.
+// the build needs. LMRT_BUILD_FROM_SOURCE=1 skips the prebuilt binary.
 'use strict';
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -28,7 +28,7 @@ function fail(lines) {
   process.exit(1);
 }
 
-const why = loadsPrebuilt();
+const why = process.env.LMRT_BUILD_FROM_SOURCE === '1' ? 'LMRT_BUILD_FROM_SOURCE=1' : loadsPrebuilt();
 if (why === null) process.exit(0);
 
 console.log(`lmrt: no prebuilt binary loads on ${target} (${why}); building from source.`);
