@@ -1,7 +1,7 @@
 // GGUF writer: every metadata type and every encodable tensor type written,
 // then checked field by field with the hand-made byte layout and the reader.
-#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <tuple>
 #include <unistd.h>
@@ -213,8 +213,12 @@ TEST(writer_rejects_bad_requests_and_leaves_no_partial_file) {
     CHECK_EQ(lmrt_gguf_write(path.c_str(), 0, nullptr, 0, &t, 1, nullptr, nullptr, &err), LMRT_E_INVALID_ARGUMENT);
     struct stat st;
     CHECK(::stat(path.c_str(), &st) != 0);
-    const std::string ls = "ls " + lmrt_test::temp_dir() + " | grep -c tmp- > /dev/null";
-    CHECK(std::system(ls.c_str()) != 0);
+    DIR *dir = ::opendir(lmrt_test::temp_dir().c_str());
+    REQUIRE(dir != nullptr);
+    for (dirent *e = ::readdir(dir); e != nullptr; e = ::readdir(dir)) {
+        CHECK(std::string(e->d_name).find(".tmp-") == std::string::npos);
+    }
+    ::closedir(dir);
     lmrt_gguf_kv_in dup[2] = {{s("k"), scalar(LMRT_GGUF_UINT8, 1)}, {s("k"), scalar(LMRT_GGUF_UINT8, 2)}};
     CHECK_EQ(lmrt_gguf_write(path.c_str(), 0, dup, 2, nullptr, 0, nullptr, nullptr, &err), LMRT_E_INVALID_ARGUMENT);
     lmrt_gguf_kv_in overflow[1] = {{s("k"), scalar(LMRT_GGUF_UINT8, 300)}};

@@ -106,7 +106,6 @@ TEST(roundtrip_error_is_bounded_for_every_encodable_type) {
         {LMRT_TYPE_Q4_K, 0.16},   {LMRT_TYPE_Q4_0, 0.2},
     };
     const std::vector<float> x = random_values(256 * 64, 7, 0.02f);
-    double prev = 1.0;
     for (const auto &c : cases) {
         const double e = roundtrip_error(c.type, x);
         lmrt_type_layout layout;
@@ -115,7 +114,6 @@ TEST(roundtrip_error_is_bounded_for_every_encodable_type) {
             lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " relative RMSE " + std::to_string(e) +
                                                     " > " + std::to_string(c.max_rel_rmse));
         }
-        (void)prev;
     }
     // more bits, less error
     CHECK(roundtrip_error(LMRT_TYPE_Q6_K, x) < roundtrip_error(LMRT_TYPE_Q5_K, x));
