@@ -50,7 +50,7 @@ class Cursor {
         return read_raw(out, sizeof *out, what);
     }
     Status read_string(std::string_view *out, const char *what) {
-        uint64_t len;
+        uint64_t len = 0;
         LMRT_RETURN_IF_ERROR(read_u64(&len, what));
         if (len > remaining()) {
             return Status::error(LMRT_E_GGUF_INVALID,
@@ -105,7 +105,7 @@ class Parser {
         default: break;
         }
         const uint64_t n = gguf_scalar_size(type);
-        const uint8_t *p;
+        const uint8_t *p = nullptr;
         LMRT_RETURN_IF_ERROR(cur_.take(n, &p, "metadata value"));
         switch (type) {
         case LMRT_GGUF_UINT8: out->scalar.u64 = p[0]; break;
@@ -215,7 +215,7 @@ Status GgufReader::parse() {
     Cursor cur(bytes_, size_, name_);
     Parser parser(cur, name_);
 
-    const uint8_t *magic;
+    const uint8_t *magic = nullptr;
     if (size_ < 4 || std::memcmp(bytes_, "GGUF", 4) != 0) {
         if (size_ < 4) {
             return Status::error(LMRT_E_GGUF_INVALID, "%s: not a GGUF file: only %" PRIu64 " bytes", name, size_);
@@ -238,7 +238,7 @@ Status GgufReader::parse() {
         return Status::error(LMRT_E_GGUF_UNSUPPORTED,
                              "%s: unknown GGUF version %u (lmrt reads versions 2 and 3)", name, version_);
     }
-    uint64_t n_tensors, n_kv;
+    uint64_t n_tensors = 0, n_kv = 0;
     LMRT_RETURN_IF_ERROR(cur.read_u64(&n_tensors, "tensor count"));
     LMRT_RETURN_IF_ERROR(cur.read_u64(&n_kv, "metadata count"));
     {
@@ -257,7 +257,7 @@ Status GgufReader::parse() {
     for (uint64_t i = 0; i < n_kv; ++i) {
         GgufKv &kv = kvs_[i];
         LMRT_RETURN_IF_ERROR(cur.read_string(&kv.key, "metadata key"));
-        uint32_t type;
+        uint32_t type = 0;
         LMRT_RETURN_IF_ERROR(parser.value_type(&type, "metadata value type"));
         LMRT_RETURN_IF_ERROR(parser.value(type, 0, &kv.value));
         if (!kv_index_.emplace(kv.key, i).second) {
