@@ -13,6 +13,9 @@ struct lmrt_gguf {
     lmrt::GgufReader reader;
 };
 
+// For the other C API files that build on an open GGUF file.
+const lmrt::GgufReader &lmrt_gguf_reader(const lmrt_gguf *gguf) { return gguf->reader; }
+
 namespace {
 
 lmrt_status out_of_memory(lmrt_error *err, const char *what) {

@@ -254,6 +254,58 @@ LMRT_API lmrt_status lmrt_gguf_write(const char *path_cstr, uint32_t alignment,
                                      lmrt_progress_fn progress, void *progress_user,
                                      lmrt_error *err);
 
+/* ------------------------------------------------------------ tokenizer */
+
+typedef struct lmrt_tokenizer lmrt_tokenizer;
+
+typedef enum lmrt_vocab_type {
+    LMRT_VOCAB_SPM = 0, /* tokenizer.ggml.model = "llama": SentencePiece */
+    LMRT_VOCAB_BPE = 1, /* "gpt2": byte-level BPE                       */
+    LMRT_VOCAB_WPM = 2, /* "bert": WordPiece                            */
+} lmrt_vocab_type;
+
+/* Special token ids; -1 when the vocabulary has none. */
+typedef struct lmrt_tokenizer_info {
+    lmrt_vocab_type type;
+    uint32_t n_vocab;
+    int32_t bos, eos, eot, eom, unk, sep, pad, mask;
+    int32_t fim_pre, fim_suf, fim_mid, fim_pad, fim_rep, fim_sep;
+    int add_bos, add_eos, add_sep, add_space_prefix;
+    lmrt_string model; /* tokenizer.ggml.model, owned by the tokenizer */
+    lmrt_string pre;   /* tokenizer.ggml.pre ("" when absent)           */
+} lmrt_tokenizer_info;
+
+enum {
+    LMRT_TOKENIZE_ADD_SPECIAL = 1,      /* BOS/EOS/SEP as the vocabulary's flags say */
+    LMRT_TOKENIZE_PARSE_SPECIAL = 2,    /* match control-token texts in the input    */
+    LMRT_DETOKENIZE_REMOVE_SPECIAL = 1, /* drop a leading BOS / trailing EOS         */
+    LMRT_DETOKENIZE_UNPARSE_SPECIAL = 2 /* render control tokens as their text       */
+};
+
+/* Loads the tokenizer from a GGUF file's metadata (a vocabulary-only file
+ * works); the file is not kept open. */
+LMRT_API lmrt_status lmrt_tokenizer_open(const char *path_cstr, lmrt_tokenizer **out, lmrt_error *err);
+LMRT_API lmrt_status lmrt_tokenizer_from_gguf(const lmrt_gguf *gguf, lmrt_tokenizer **out, lmrt_error *err);
+LMRT_API void lmrt_tokenizer_free(lmrt_tokenizer *tokenizer);
+LMRT_API void lmrt_tokenizer_info_get(const lmrt_tokenizer *tokenizer, lmrt_tokenizer_info *info);
+/* Ids that end generation (EOS, EOT, ...), sorted; owned by the tokenizer. */
+LMRT_API void lmrt_tokenizer_eog(const lmrt_tokenizer *tokenizer, const int32_t **ids, uint64_t *n);
+
+/* Tokenizes `len` bytes of UTF-8 (invalid bytes are treated as llama.cpp
+ * treats them). *n_out receives the token count; ids are written only when
+ * it is <= capacity, so a caller can retry with a larger buffer. */
+LMRT_API lmrt_status lmrt_tokenize(const lmrt_tokenizer *tokenizer, const char *text, uint64_t len, uint32_t flags,
+                                   int32_t *out, uint64_t capacity, uint64_t *n_out, lmrt_error *err);
+
+/* The bytes of one token (special = 0 hides control and unknown tokens). */
+LMRT_API lmrt_status lmrt_token_piece(const lmrt_tokenizer *tokenizer, int32_t id, int special, lmrt_string *piece,
+                                      lmrt_error *err);
+
+/* Detokenizes `n` ids into `out` (not NUL-terminated); *n_out receives the
+ * byte count, written only when it is <= capacity. */
+LMRT_API lmrt_status lmrt_detokenize(const lmrt_tokenizer *tokenizer, const int32_t *ids, uint64_t n, uint32_t flags,
+                                     char *out, uint64_t capacity, uint64_t *n_out, lmrt_error *err);
+
 /* ---------------------------------------------------- quantisation (ref) */
 
 /* Encodes n float32 values into `type`'s block layout (n a multiple of the
