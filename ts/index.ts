@@ -16,3 +16,7 @@ export {
 } from './gguf/types.js';
 export { synthModel, type SynthOptions, type SynthResult } from './synth/synth.js';
 export { SYNTH_PRESETS, type SynthArch, type SynthShape } from './synth/presets.js';
+export {
+  loadTokenizer, Tokenizer, type TokenizeOptions, type DetokenizeOptions, type SpecialTokenIds,
+} from './tokenizer/tokenizer.js';
+export { StreamingDetokenizer } from './tokenizer/stream.js';

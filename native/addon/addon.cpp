@@ -9,6 +9,7 @@ namespace {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     lmrt_addon::register_gguf(env, exports);
     lmrt_addon::register_types(env, exports);
+    lmrt_addon::register_tokenizer(env, exports);
     return exports;
 }
 

@@ -10,6 +10,7 @@ namespace lmrt_addon {
 
 void register_gguf(Napi::Env env, Napi::Object exports);
 void register_types(Napi::Env env, Napi::Object exports);
+void register_tokenizer(Napi::Env env, Napi::Object exports);
 
 // A JS Error carrying the engine's status code in `.code`; ts/native turns
 // it into the matching LmrtError subclass.

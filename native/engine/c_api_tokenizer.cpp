@@ -72,6 +72,7 @@ void lmrt_tokenizer_info_get(const lmrt_tokenizer *t, lmrt_tokenizer_info *info)
     info->fim_rep = s.fim_rep, info->fim_sep = s.fim_sep;
     info->add_bos = v.add_bos(), info->add_eos = v.add_eos(), info->add_sep = v.add_sep();
     info->add_space_prefix = v.add_space_prefix();
+    info->clean_spaces = v.clean_spaces();
     info->model = lmrt_string{v.model_name().data(), v.model_name().size()};
     info->pre = lmrt_string{v.pre_name().data(), v.pre_name().size()};
 }

@@ -271,6 +271,7 @@ typedef struct lmrt_tokenizer_info {
     int32_t bos, eos, eot, eom, unk, sep, pad, mask;
     int32_t fim_pre, fim_suf, fim_mid, fim_pad, fim_rep, fim_sep;
     int add_bos, add_eos, add_sep, add_space_prefix;
+    int clean_spaces; /* detokenize removes spaces before punctuation */
     lmrt_string model; /* tokenizer.ggml.model, owned by the tokenizer */
     lmrt_string pre;   /* tokenizer.ggml.pre ("" when absent)           */
 } lmrt_tokenizer_info;

@@ -57,7 +57,31 @@ export interface RawTypeLayout {
   canEncode: boolean;
 }
 
+export interface RawTokenizerInfo {
+  type: 'spm' | 'bpe' | 'wpm';
+  model: string;
+  pre: string;
+  vocabSize: number;
+  bos: number; eos: number; eot: number; eom: number; unk: number; sep: number; pad: number; mask: number;
+  fimPre: number; fimSuf: number; fimMid: number; fimPad: number; fimRep: number; fimSep: number;
+  addBos: boolean; addEos: boolean; addSep: boolean; addSpacePrefix: boolean; cleanSpaces: boolean;
+}
+
+/** Flags of RawTokenizer.tokenize / detokenize, as lmrt.h numbers them. */
+export const TokenizeFlags = { AddSpecial: 1, ParseSpecial: 2 } as const;
+export const DetokenizeFlags = { RemoveSpecial: 1, UnparseSpecial: 2 } as const;
+
+export interface RawTokenizer {
+  tokenize(text: string | Uint8Array, flags: number): Int32Array;
+  detokenize(ids: Int32Array, flags: number): Uint8Array;
+  piece(id: number, special: boolean): Uint8Array;
+  info(): RawTokenizerInfo;
+  eog(): Int32Array;
+  dispose(): void;
+}
+
 export interface NativeBinding {
+  tokenizerOpen(path: string): Promise<RawTokenizer>;
   ggufInspect(path: string, buffer?: Uint8Array): Promise<RawGguf>;
   ggufWrite(
     path: string,
