@@ -16,7 +16,7 @@
 export class StreamingDetokenizer {
   readonly #detokenize: (ids: number[]) => Uint8Array;
   readonly #holdSpaces: boolean;
-  readonly #decoder = new TextDecoder('utf-8');
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   readonly #ids: number[] = [];
   #emittedBytes = 0;
   #text = '';

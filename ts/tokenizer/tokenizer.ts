@@ -30,7 +30,8 @@ export interface SpecialTokenIds {
   fimPrefix?: number; fimSuffix?: number; fimMiddle?: number; fimPad?: number; fimRepo?: number; fimSeparator?: number;
 }
 
-const decoder = new TextDecoder('utf-8');
+// ignoreBOM: a leading U+FEFF is text (a token), not a byte-order mark
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const id = (n: number): number | undefined => (n < 0 ? undefined : n);
 
 /** A loaded tokenizer. Create with {@link loadTokenizer}; release with {@link Tokenizer.dispose}. */
