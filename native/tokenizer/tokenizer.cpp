@@ -190,16 +190,18 @@ void Tokenizer::tokenize_spm(std::string_view text, std::vector<TokenId> *out) c
 }
 
 void Tokenizer::tokenize_bpe(std::string_view text, std::vector<TokenId> *out) const {
+    // a queued pair is stale once either side has changed length (sides
+    // only grow by absorbing a neighbour, so same lengths mean same text)
     struct Bigram {
         int left, right;
         int rank;
-        std::string joined;
+        size_t left_length, right_length;
     };
     const auto worse = [](const Bigram &a, const Bigram &b) { return a.rank > b.rank || (a.rank == b.rank && a.left > b.left); };
     std::vector<std::string> words;
     vocab_.pre_tokenizer().split(text, &words);
     std::vector<Symbol> symbols;
-    std::string word;
+    std::string word, scratch;
     for (const std::string &raw : words) {
         // byte-level encoding: every byte becomes its printable symbol
         word.clear();
@@ -219,9 +221,9 @@ void Tokenizer::tokenize_bpe(std::string_view text, std::vector<TokenId> *out) c
             if (left < 0 || right < 0) return;
             const Symbol &l = symbols[static_cast<size_t>(left)];
             const Symbol &r = symbols[static_cast<size_t>(right)];
-            const int rank = vocab_.merge_rank(w.substr(l.offset, l.length), w.substr(r.offset, r.length));
+            const int rank = vocab_.merge_rank(w.substr(l.offset, l.length), w.substr(r.offset, r.length), &scratch);
             if (rank < 0) return;
-            queue.push({left, right, rank, std::string(w.substr(l.offset, l.length + r.length))});
+            queue.push({left, right, rank, l.length, r.length});
         };
         for (size_t i = 1; i < symbols.size(); ++i) try_add(static_cast<int>(i - 1), static_cast<int>(i));
         while (!queue.empty()) {
@@ -229,8 +231,7 @@ void Tokenizer::tokenize_bpe(std::string_view text, std::vector<TokenId> *out) c
             queue.pop();
             Symbol &l = symbols[static_cast<size_t>(b.left)];
             Symbol &r = symbols[static_cast<size_t>(b.right)];
-            if (l.length == 0 || r.length == 0) continue;
-            if (l.offset + l.length != r.offset || w.compare(l.offset, l.length + r.length, b.joined) != 0) continue; // stale
+            if (l.length != b.left_length || r.length != b.right_length || l.next != b.right) continue; // stale
             l.length += r.length;
             r.length = 0;
             l.next = r.next;

@@ -117,16 +117,15 @@ const std::initializer_list<const char *> kEogTexts = {
 } // namespace
 
 TokenId Vocab::find(std::string_view text) const {
-    auto it = ids_.find(std::string(text));
+    auto it = ids_.find(text);
     return it == ids_.end() ? kNoToken : it->second;
 }
 
-int Vocab::merge_rank(std::string_view left, std::string_view right) const {
-    std::string key;
-    key.reserve(left.size() + right.size() + 1);
-    key.append(left).push_back('\0');
-    key.append(right);
-    auto it = merges_.find(key);
+int Vocab::merge_rank(std::string_view left, std::string_view right, std::string *scratch) const {
+    scratch->assign(left);
+    scratch->push_back('\0');
+    scratch->append(right);
+    auto it = merges_.find(*scratch);
     return it == merges_.end() ? -1 : it->second;
 }
 
@@ -281,8 +280,10 @@ Status Vocab::load_tokens(const GgufReader &gguf, const std::string &name) {
             std::memcpy(&type, types->packed + 4 * i, 4);
             t.attr = attr_of_type(type);
         }
-        ids_[t.text] = static_cast<TokenId>(i); // a repeated text maps to its last id, as in llama.cpp
         max_token_length_ = std::max(max_token_length_, t.text.size());
+    }
+    for (size_t i = 0; i < tokens_.size(); ++i) {
+        ids_[tokens_[i].text] = static_cast<TokenId>(i); // a repeated text maps to its last id, as in llama.cpp
     }
     return Status::ok();
 }
@@ -292,7 +293,7 @@ Status Vocab::load_merges(const GgufReader &gguf, const std::string &name) {
     const GgufArray *merges;
     LMRT_RETURN_IF_ERROR(meta.array("tokenizer.ggml.merges", LMRT_GGUF_STRING, &merges));
     if (merges == nullptr) return Status::error(LMRT_E_GGUF_INVALID, "%s: BPE tokenizer without tokenizer.ggml.merges", name.c_str());
-    merges_.reserve(merges->count);
+    merge_keys_.reserve(merges->count);
     for (size_t i = 0; i < merges->count; ++i) {
         const std::string_view m = merges->strings[i];
         // split at the first space after the first character, as llama.cpp does
@@ -304,7 +305,11 @@ Status Vocab::load_merges(const GgufReader &gguf, const std::string &name) {
         } else {
             key.push_back('\0');
         }
-        merges_.emplace(std::move(key), static_cast<int>(i)); // the first rank of a repeated merge wins
+        merge_keys_.push_back(std::move(key));
+    }
+    merges_.reserve(merge_keys_.size());
+    for (size_t i = 0; i < merge_keys_.size(); ++i) {
+        merges_.emplace(merge_keys_[i], static_cast<int>(i)); // the first rank of a repeated merge wins
     }
     return Status::ok();
 }

@@ -59,8 +59,9 @@ class Vocab {
     const TokenData &token(TokenId id) const { return tokens_[static_cast<size_t>(id)]; }
     bool valid(TokenId id) const { return id >= 0 && static_cast<size_t>(id) < tokens_.size(); }
     TokenId find(std::string_view text) const;
-    // BPE merge rank of (left, right), or -1.
-    int merge_rank(std::string_view left, std::string_view right) const;
+    // BPE merge rank of (left, right), or -1. `scratch` is the caller's
+    // reusable buffer for the lookup key.
+    int merge_rank(std::string_view left, std::string_view right, std::string *scratch) const;
     // The token for one byte (SPM: <0xXX>, BPE: its byte-level symbol), or kNoToken.
     TokenId byte_token(uint8_t byte) const;
 
@@ -93,8 +94,10 @@ class Vocab {
     VocabType type_ = VocabType::kSpm;
     std::string model_, pre_name_;
     std::vector<TokenData> tokens_;
-    std::unordered_map<std::string, TokenId> ids_;
-    std::unordered_map<std::string, int> merges_; // key: left + '\0' + right
+    // keys view the texts in tokens_ (never resized after loading)
+    std::unordered_map<std::string_view, TokenId> ids_;
+    std::vector<std::string> merge_keys_;               // left + '\0' + right
+    std::unordered_map<std::string_view, int> merges_; // views merge_keys_
     SpecialTokens special_;
     std::vector<TokenId> eog_;
     std::vector<TokenId> special_by_length_;

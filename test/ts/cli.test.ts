@@ -90,6 +90,20 @@ describe('lmrt CLI', () => {
     expect(unknownFlag.code).toBe(2);
   });
 
+  it.skipIf(!HAVE_MODELS)('lmrt tokenize prints ids; --json, --no-add-special and --parse-special work', async () => {
+    const gpt2 = modelPath('vocab/ggml-vocab-gpt-2.gguf');
+    const json = await run('tokenize', '--model', gpt2, '--text', 'Hello <|endoftext|>', '--parse-special', '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toEqual({ tokens: [15496, 220, 50256] });
+    const stories = modelPath('stories260K-f32.gguf');
+    const withBos = await run('tokenize', '--model', stories, '--text', 'Hello');
+    const without = await run('tokenize', '--model', stories, '--text', 'Hello', '--no-add-special');
+    expect(withBos.out.trim().split(' ')[0]).toBe('1');
+    expect(withBos.out.trim().split(' ').slice(1).join(' ')).toBe(without.out.trim());
+    const missing = await run('tokenize', '--text', 'x');
+    expect(missing.code).toBe(2);
+  });
+
   it('same arguments give the same file, byte for byte', async () => {
     const a = join(tmp.dir, 'det-a.gguf');
     const b = join(tmp.dir, 'det-b.gguf');

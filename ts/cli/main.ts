@@ -8,12 +8,15 @@ import { LmrtError } from '../errors.js';
 import { INFO_HELP, runInfo } from './info.js';
 import { processIo, type CliIo } from './io.js';
 import { SYNTH_HELP, runSynth } from './synth.js';
+import { TOKENIZE_HELP, runTokenize } from './tokenize.js';
 
 const HELP = `Usage: lmrt <command> [options]
 
 Commands:
   info <file.gguf> [--json]     show a GGUF file's metadata and tensors
   synth --out <file.gguf> ...   write a random-weight model (see lmrt synth --help)
+  tokenize --model <gguf> --text <text> [--json]
+                                print the token ids of a text
 
 Run 'lmrt <command> --help' for a command's options.`;
 
@@ -41,6 +44,21 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         });
         if (values.help) return help(io, SYNTH_HELP);
         return await runSynth({ ...values, quiet: values.quiet ?? false }, io);
+      }
+      case 'tokenize': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            model: { type: 'string', short: 'm' }, text: { type: 'string', short: 't' },
+            'no-add-special': { type: 'boolean', default: false }, 'parse-special': { type: 'boolean', default: false },
+            json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+          },
+        });
+        if (values.help) return help(io, TOKENIZE_HELP);
+        return await runTokenize({
+          model: values.model, text: values.text, addSpecial: !values['no-add-special'],
+          parseSpecial: values['parse-special'] ?? false, json: values.json ?? false,
+        }, io);
       }
       case undefined:
       case 'help':
