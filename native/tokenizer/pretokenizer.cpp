@@ -192,22 +192,36 @@ Status collapse_pattern(const std::vector<uint32_t> &pattern, std::vector<uint32
 
 using Offsets = std::vector<size_t>;
 
+// One segment [ini, end) of the code points being split by a hand-written
+// splitter: lookups outside it read as "no code point" (flags 0), and
+// add(e) closes the word that runs up to e.
+struct Segment {
+    static constexpr uint32_t kOutside = 0xFFFFFFFFu;
+    const std::vector<uint32_t> &cpts;
+    size_t ini, end, prev;
+    Offsets *out;
+
+    uint32_t cpt_at(size_t p) const { return p >= ini && p < end ? cpts[p] : kOutside; }
+    uint16_t flags_at(size_t p) const { return p >= ini && p < end ? unicode_flags(cpts[p]) : 0; }
+    size_t add(size_t e) {
+        const size_t len = e - prev;
+        if (len > 0) out->push_back(len);
+        prev = e;
+        return len;
+    }
+};
+
 // llama.cpp's hand-written GPT-2 splitter.
 void split_gpt2(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets *out) {
     size_t start = 0;
     for (const size_t length : in) {
-        const size_t ini = start, end = start + length;
-        start = end;
-        const auto cpt_at = [&](size_t p) -> uint32_t { return p >= ini && p < end ? cpts[p] : 0xFFFFFFFFu; };
-        const auto flags_at = [&](size_t p) -> uint16_t { return p >= ini && p < end ? unicode_flags(cpts[p]) : 0; };
-        size_t prev = ini;
-        const auto add = [&](size_t e) -> size_t {
-            const size_t len = e - prev;
-            if (len > 0) out->push_back(len);
-            prev = e;
-            return len;
-        };
-        for (size_t pos = ini; pos < end;) {
+        Segment seg{cpts, start, start + length, start, out};
+        start += length;
+        const size_t end = seg.end;
+        const auto cpt_at = [&](size_t p) { return seg.cpt_at(p); };
+        const auto flags_at = [&](size_t p) { return seg.flags_at(p); };
+        const auto add = [&](size_t e) { return seg.add(e); };
+        for (size_t pos = seg.ini; pos < end;) {
             const uint32_t cpt = cpt_at(pos);
             const uint16_t flags = flags_at(pos);
             if (cpt == '\'' && pos + 1 < end) {
@@ -248,7 +262,7 @@ void split_gpt2(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets *o
             }
             size_t spaces = 0;
             while (flags_at(pos + spaces) & kUnicodeWhitespace) ++spaces;
-            if (spaces > 1 && cpt_at(pos + spaces) != 0xFFFFFFFFu) {
+            if (spaces > 1 && cpt_at(pos + spaces) != Segment::kOutside) {
                 pos += spaces - 1;
                 add(pos);
                 continue;
@@ -267,18 +281,13 @@ void split_gpt2(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets *o
 void split_llama3(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets *out, size_t max_digits) {
     size_t start = 0;
     for (const size_t length : in) {
-        const size_t ini = start, end = start + length;
-        start = end;
-        const auto cpt_at = [&](size_t p) -> uint32_t { return p >= ini && p < end ? cpts[p] : 0xFFFFFFFFu; };
-        const auto flags_at = [&](size_t p) -> uint16_t { return p >= ini && p < end ? unicode_flags(cpts[p]) : 0; };
-        size_t prev = ini;
-        const auto add = [&](size_t e) -> size_t {
-            const size_t len = e - prev;
-            if (len > 0) out->push_back(len);
-            prev = e;
-            return len;
-        };
-        for (size_t pos = ini; pos < end;) {
+        Segment seg{cpts, start, start + length, start, out};
+        start += length;
+        const size_t end = seg.end;
+        const auto cpt_at = [&](size_t p) { return seg.cpt_at(p); };
+        const auto flags_at = [&](size_t p) { return seg.flags_at(p); };
+        const auto add = [&](size_t e) { return seg.add(e); };
+        for (size_t pos = seg.ini; pos < end;) {
             const uint32_t cpt = cpt_at(pos);
             const uint16_t flags = flags_at(pos);
             if (cpt == '\'' && pos + 1 < end) {
@@ -335,7 +344,7 @@ void split_llama3(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets 
                 add(pos);
                 continue;
             }
-            if (spaces > 1 && cpt_at(pos + spaces) != 0xFFFFFFFFu) {
+            if (spaces > 1 && cpt_at(pos + spaces) != Segment::kOutside) {
                 pos += spaces - 1;
                 add(pos);
                 continue;

@@ -12,7 +12,11 @@ import { StreamingDetokenizer } from './stream.js';
 export interface TokenizeOptions {
   /** Add BOS/EOS (and SEP for WordPiece) as the model's metadata says. Default `true`. */
   addSpecial?: boolean;
-  /** Match the texts of control tokens (e.g. `<|im_start|>`) as single tokens. Default `false`. */
+  /**
+   * Match the texts of control tokens (e.g. `<|im_start|>`) in the input as
+   * single tokens. Default `false`: such texts are tokenized as plain text.
+   * User-defined tokens are matched either way, as llama.cpp does.
+   */
   parseSpecial?: boolean;
 }
 
