@@ -16,6 +16,8 @@ extern "C" const char *lmrt_status_code(lmrt_status status) {
     case LMRT_E_OUT_OF_MEMORY: return "E_OUT_OF_MEMORY";
     case LMRT_E_INTERNAL: return "E_INTERNAL";
     case LMRT_E_CANCELLED: return "E_CANCELLED";
+    case LMRT_E_KV_FULL: return "E_KV_FULL";
+    case LMRT_E_ARCH_UNSUPPORTED: return "E_ARCH_UNSUPPORTED";
     }
     return "E_INTERNAL";
 }

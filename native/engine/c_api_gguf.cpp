@@ -6,15 +6,9 @@
 #include <cstring>
 #include <new>
 
-#include "../gguf/gguf_reader.h"
 #include "../gguf/gguf_writer.h"
+#include "handles.h"
 
-struct lmrt_gguf {
-    lmrt::GgufReader reader;
-};
-
-// For the other C API files that build on an open GGUF file.
-const lmrt::GgufReader &lmrt_gguf_reader(const lmrt_gguf *gguf) { return gguf->reader; }
 
 namespace {
 

@@ -4,16 +4,7 @@
 #include <cstring>
 #include <new>
 
-#include "../gguf/gguf_reader.h"
-#include "../tokenizer/tokenizer.h"
-
-struct lmrt_gguf; // defined in c_api_gguf.cpp; only its reader is used here
-const lmrt::GgufReader &lmrt_gguf_reader(const lmrt_gguf *gguf);
-
-struct lmrt_tokenizer {
-    lmrt::Tokenizer tokenizer;
-    std::vector<int32_t> scratch;
-};
+#include "handles.h"
 
 namespace {
 
@@ -55,7 +46,7 @@ lmrt_status lmrt_tokenizer_open(const char *path, lmrt_tokenizer **out, lmrt_err
 
 lmrt_status lmrt_tokenizer_from_gguf(const lmrt_gguf *gguf, lmrt_tokenizer **out, lmrt_error *err) {
     if (gguf == nullptr) return invalid(err, "lmrt_tokenizer_from_gguf: gguf is null");
-    return create(out, err, [&](lmrt::Tokenizer &t) { return t.load(lmrt_gguf_reader(gguf), "<gguf>"); });
+    return create(out, err, [&](lmrt::Tokenizer &t) { return t.load(gguf->reader, "<gguf>"); });
 }
 
 void lmrt_tokenizer_free(lmrt_tokenizer *tokenizer) { delete tokenizer; }

@@ -38,6 +38,8 @@ typedef enum lmrt_status {
     LMRT_E_OUT_OF_MEMORY = 5,
     LMRT_E_INTERNAL = 6,         /* a bug in lmrt: please report it       */
     LMRT_E_CANCELLED = 7,        /* a progress callback asked to stop     */
+    LMRT_E_KV_FULL = 8,          /* the KV cache cannot hold the request  */
+    LMRT_E_ARCH_UNSUPPORTED = 9, /* a model architecture lmrt cannot run  */
 } lmrt_status;
 
 /* A failure: its status and a sentence naming the file/tensor/value and the
@@ -306,6 +308,87 @@ LMRT_API lmrt_status lmrt_token_piece(const lmrt_tokenizer *tokenizer, int32_t i
  * byte count, written only when it is <= capacity. */
 LMRT_API lmrt_status lmrt_detokenize(const lmrt_tokenizer *tokenizer, const int32_t *ids, uint64_t n, uint32_t flags,
                                      char *out, uint64_t capacity, uint64_t *n_out, lmrt_error *err);
+
+/* ------------------------------------------------------ models & contexts */
+
+typedef struct lmrt_model lmrt_model;
+typedef struct lmrt_context lmrt_context;
+
+typedef struct lmrt_model_info {
+    lmrt_string arch; /* general.architecture, owned by the model */
+    uint32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
+    uint64_t n_params;
+    uint64_t file_size;
+} lmrt_model_info;
+
+/* Maps a GGUF model and binds its weights in place (no copy); validates
+ * architecture, hyper-parameters, tensor names, shapes and types. */
+LMRT_API lmrt_status lmrt_model_open(const char *path_cstr, lmrt_model **out, lmrt_error *err);
+LMRT_API void lmrt_model_free(lmrt_model *model);
+LMRT_API void lmrt_model_info_get(const lmrt_model *model, lmrt_model_info *info);
+/* The model's tokenizer, owned by the model. */
+LMRT_API const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model);
+
+typedef struct lmrt_context_params {
+    uint32_t n_ctx;     /* KV cache capacity in tokens, all sequences together (0: min(train context, 4096)) */
+    uint32_t n_batch;   /* most rows one step takes (0: 512) */
+    uint32_t n_threads; /* compute threads including the caller (0: physical cores) */
+} lmrt_context_params;
+
+/* A context: the KV cache, scratch memory and threads that run steps. The
+ * model must outlive it. A context runs one step at a time. */
+LMRT_API lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *params, lmrt_context **out,
+                                         lmrt_error *err);
+LMRT_API void lmrt_context_free(lmrt_context *ctx);
+
+LMRT_API lmrt_status lmrt_seq_create(lmrt_context *ctx, int32_t *seq, lmrt_error *err);
+/* A new sequence sharing src's cache (copy-on-write). */
+LMRT_API lmrt_status lmrt_seq_fork(lmrt_context *ctx, int32_t src, int32_t *dst, lmrt_error *err);
+/* Rolls a sequence back to `length` positions. */
+LMRT_API lmrt_status lmrt_seq_truncate(lmrt_context *ctx, int32_t seq, int32_t length, lmrt_error *err);
+LMRT_API lmrt_status lmrt_seq_release(lmrt_context *ctx, int32_t seq, lmrt_error *err);
+/* Positions cached for `seq`, or -1 if it does not exist. */
+LMRT_API int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq);
+
+typedef struct lmrt_batch_row {
+    int32_t seq;
+    int32_t token;
+    int32_t pos;    /* must be the sequence's next position */
+    int32_t logits; /* non-zero: return this row's logits */
+} lmrt_batch_row;
+
+/* Runs the model on `n` rows (any mix of sequences; each sequence's rows in
+ * position order) and writes the logits of the rows that asked for them,
+ * in row order, into logits[k * n_vocab ...]. Fails with LMRT_E_KV_FULL,
+ * leaving everything unchanged, when the cache cannot hold the rows. */
+LMRT_API lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits,
+                                       uint64_t logits_capacity, lmrt_error *err);
+
+typedef struct lmrt_kv_stats {
+    uint32_t blocks_total, blocks_used, blocks_free, block_size, sequences;
+    uint64_t bytes;
+} lmrt_kv_stats;
+
+LMRT_API void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats);
+
+/* ----------------------------------------------- kernels (tests, benches) */
+
+typedef enum lmrt_kernel_variant { LMRT_KERNEL_REF = 0, LMRT_KERNEL_AVX2 = 1 } lmrt_kernel_variant;
+
+LMRT_API int lmrt_kernel_variant_available(lmrt_kernel_variant variant);
+
+/* y[t * n_out + o] = dot(weight row o, x row t) with the variant's kernels,
+ * activations encoded as the weight type's dot product wants. */
+LMRT_API lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type, const void *w, uint64_t n_in,
+                                        uint64_t n_out, const float *x, uint64_t n_tokens, float *y, lmrt_error *err);
+
+/* Attention of one query [n_head, head_dim] over positions first..last of
+ * K/V stored contiguously as f16 [positions, n_head_kv, head_dim] and read
+ * through blocks of block_size positions. */
+LMRT_API lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, const float *q, const uint16_t *k,
+                                           const uint16_t *v, uint32_t block_size, uint32_t first, uint32_t last,
+                                           uint32_t n_head, uint32_t n_head_kv, uint32_t head_dim, float scale,
+                                           float *out, lmrt_error *err);
 
 /* ---------------------------------------------------- quantisation (ref) */
 

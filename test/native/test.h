@@ -34,6 +34,7 @@ struct RequireFailed {};
 std::string models_dir();
 std::string temp_dir();
 std::vector<uint8_t> read_file(const std::string &path);
+inline std::string as_text(const std::vector<uint8_t> &b) { return std::string(b.begin(), b.end()); }
 
 template <typename A, typename B> std::string describe(const A &a, const B &b) {
     std::ostringstream os;

@@ -35,7 +35,7 @@ std::vector<std::vector<int32_t>> read_outputs(const std::string &all) {
     return out;
 }
 
-std::string as_text(const std::vector<uint8_t> &bytes) { return std::string(bytes.begin(), bytes.end()); }
+
 
 } // namespace
 
@@ -51,8 +51,8 @@ TEST(tokenizer_matches_llama_cpp_vectors_for_every_vocabulary) {
             lmrt_test::fail(__FILE__, __LINE__, std::string(name) + ": " + err.message);
             continue;
         }
-        const auto inputs = split_inputs(as_text(lmrt_test::read_file(base + ".inp")));
-        const auto outputs = read_outputs(as_text(lmrt_test::read_file(base + ".out")));
+        const auto inputs = split_inputs(lmrt_test::as_text(lmrt_test::read_file(base + ".inp")));
+        const auto outputs = read_outputs(lmrt_test::as_text(lmrt_test::read_file(base + ".out")));
         CHECK_EQ(inputs.size(), outputs.size());
         int passed = 0;
         for (size_t i = 0; i < inputs.size() && i < outputs.size(); ++i) {

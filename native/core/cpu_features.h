@@ -1,0 +1,14 @@
+// What this CPU can run, detected once at first use. The one piece of
+// process-wide state lmrt keeps (it never changes after detection).
+#pragma once
+
+namespace lmrt {
+
+struct CpuFeatures {
+    bool avx2 = false; // with FMA and F16C
+    bool avx512 = false; // F, BW, VL
+};
+
+const CpuFeatures &cpu_features();
+
+} // namespace lmrt

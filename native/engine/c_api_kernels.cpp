@@ -1,0 +1,79 @@
+// Direct access to kernel variants for the kernel tests and benchmarks.
+#include <cinttypes>
+#include <vector>
+
+#include "../kernels/registry.h"
+#include "handles.h"
+
+namespace {
+
+lmrt::kernels::Variant to_variant(lmrt_kernel_variant v) {
+    return v == LMRT_KERNEL_AVX2 ? lmrt::kernels::Variant::kAvx2 : lmrt::kernels::Variant::kRef;
+}
+
+} // namespace
+
+extern "C" {
+
+int lmrt_kernel_variant_available(lmrt_kernel_variant variant) {
+    return (variant == LMRT_KERNEL_REF || variant == LMRT_KERNEL_AVX2) && lmrt::kernels::variant_available(to_variant(variant));
+}
+
+lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type, const void *w, uint64_t n_in, uint64_t n_out,
+                               const float *x, uint64_t n_tokens, float *y, lmrt_error *err) {
+    const lmrt::kernels::MatKernels *k = lmrt::kernels::mat_kernels(weight_type, to_variant(variant));
+    if (k == nullptr) return lmrt::Status::error(LMRT_E_GGUF_UNSUPPORTED, "no kernels for type %u in this variant", weight_type).to_c(err);
+    lmrt_type_layout layout;
+    lmrt_type_layout_get(weight_type, &layout);
+    if (w == nullptr || x == nullptr || y == nullptr || n_in % layout.block_size != 0) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_matmul: bad arguments").to_c(err);
+    }
+    const size_t act_bytes = lmrt::kernels::act_row_bytes(k->act, static_cast<int64_t>(n_in));
+    std::vector<uint8_t> act(act_bytes * n_tokens + 1);
+    const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
+    for (uint64_t t = 0; t < n_tokens; ++t) k->quantize(x + t * n_in, act.data() + t * act_bytes, static_cast<int64_t>(n_in));
+    for (uint64_t o = 0; o < n_out; ++o) {
+        for (uint64_t t = 0; t < n_tokens; ++t) {
+            y[t * n_out + o] = k->dot(static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w) + o * row_bytes, act.data() + t * act_bytes);
+        }
+    }
+    return LMRT_OK;
+}
+
+lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, const float *q, const uint16_t *k, const uint16_t *v,
+                                  uint32_t block_size, uint32_t first, uint32_t last, uint32_t n_head, uint32_t n_head_kv,
+                                  uint32_t head_dim, float scale, float *out, lmrt_error *err) {
+    const lmrt::kernels::AttentionFn fn = lmrt::kernels::attention_kernel(to_variant(variant));
+    if (fn == nullptr) return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "kernel variant unavailable").to_c(err);
+    if (q == nullptr || k == nullptr || v == nullptr || out == nullptr || block_size == 0 || first > last || n_head_kv == 0 ||
+        n_head % n_head_kv != 0 || head_dim == 0 || head_dim > 512) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_attention: bad arguments").to_c(err);
+    }
+    const size_t block_elems = static_cast<size_t>(block_size) * n_head_kv * head_dim;
+    const uint32_t blocks = last / block_size + 1;
+    std::vector<const uint16_t *> kb(blocks), vb(blocks);
+    for (uint32_t b = 0; b < blocks; ++b) {
+        kb[b] = k + b * block_elems;
+        vb[b] = v + b * block_elems;
+    }
+    std::vector<float> scratch(last - first + 1);
+    lmrt::kernels::AttentionArgs a;
+    a.q = q;
+    a.k_blocks = kb.data();
+    a.v_blocks = vb.data();
+    a.block_size = static_cast<int>(block_size);
+    a.first = static_cast<int>(first);
+    a.last = static_cast<int>(last);
+    a.head_begin = 0;
+    a.head_end = static_cast<int>(n_head);
+    a.n_head = static_cast<int>(n_head);
+    a.n_head_kv = static_cast<int>(n_head_kv);
+    a.head_dim = static_cast<int>(head_dim);
+    a.scale = scale;
+    a.out = out;
+    a.scratch = scratch.data();
+    fn(a);
+    return LMRT_OK;
+}
+
+} // extern "C"

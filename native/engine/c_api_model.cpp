@@ -1,0 +1,198 @@
+// The C API over models, contexts, sequences and steps.
+#include <algorithm>
+#include <cinttypes>
+#include <cstring>
+#include <new>
+
+#include "handles.h"
+
+namespace {
+
+lmrt_status invalid(lmrt_error *err, const char *fmt, int64_t a = 0, int64_t b = 0) {
+    return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, fmt, a, b).to_c(err);
+}
+
+template <typename Fn> lmrt_status guarded(lmrt_error *err, const char *what, Fn fn) {
+    try {
+        return fn();
+    } catch (const std::bad_alloc &) {
+        return lmrt::Status::error(LMRT_E_OUT_OF_MEMORY, "out of memory while %s", what).to_c(err);
+    } catch (...) {
+        return lmrt::Status::error(LMRT_E_INTERNAL, "unexpected exception while %s", what).to_c(err);
+    }
+}
+
+struct StepJob {
+    lmrt::StepArgs *args;
+    lmrt::Arch arch;
+};
+
+void run_step(void *user, int ith, int nth) {
+    auto *job = static_cast<StepJob *>(user);
+    if (job->arch == lmrt::Arch::kGpt2) {
+        lmrt::forward_gpt2(*job->args, ith, nth);
+    } else {
+        lmrt::forward_llama(*job->args, ith, nth);
+    }
+}
+
+} // namespace
+
+extern "C" {
+
+lmrt_status lmrt_model_open(const char *path, lmrt_model **out, lmrt_error *err) {
+    if (path == nullptr || out == nullptr) return invalid(err, "lmrt_model_open: null argument");
+    *out = nullptr;
+    return guarded(err, "loading a model", [&]() -> lmrt_status {
+        auto model = std::make_unique<lmrt_model>();
+        lmrt::Status s = model->gguf.open_file(path);
+        if (s.is_ok()) s = model->tokenizer.tokenizer.load(model->gguf, path);
+        if (s.is_ok()) {
+            s = lmrt::load_model(model->gguf, path, static_cast<int>(model->tokenizer.tokenizer.vocab().size()), &model->hp,
+                                 &model->weights);
+        }
+        if (!s.is_ok()) return s.to_c(err);
+        for (const lmrt::GgufTensor &t : model->gguf.tensors()) model->n_params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+        *out = model.release();
+        return LMRT_OK;
+    });
+}
+
+void lmrt_model_free(lmrt_model *model) { delete model; }
+
+void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
+    if (m == nullptr || info == nullptr) return;
+    const lmrt::HParams &hp = m->hp;
+    info->arch = lmrt_string{hp.arch_name.data(), hp.arch_name.size()};
+    info->n_vocab = static_cast<uint32_t>(hp.n_vocab);
+    info->n_ctx_train = static_cast<uint32_t>(hp.n_ctx_train);
+    info->n_embd = static_cast<uint32_t>(hp.n_embd);
+    info->n_layer = static_cast<uint32_t>(hp.n_layer);
+    info->n_head = static_cast<uint32_t>(hp.n_head);
+    info->n_head_kv = static_cast<uint32_t>(hp.n_head_kv);
+    info->head_dim = static_cast<uint32_t>(hp.head_dim);
+    info->n_ff = static_cast<uint32_t>(hp.n_ff);
+    info->n_params = m->n_params;
+    info->file_size = m->gguf.size();
+}
+
+const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model) { return model == nullptr ? nullptr : &model->tokenizer; }
+
+lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *params, lmrt_context **out, lmrt_error *err) {
+    if (model == nullptr || out == nullptr) return invalid(err, "lmrt_context_create: null argument");
+    *out = nullptr;
+    lmrt_context_params p{};
+    if (params != nullptr) p = *params;
+    const lmrt::HParams &hp = model->hp;
+    uint32_t n_ctx = p.n_ctx != 0 ? p.n_ctx : std::min<uint32_t>(hp.n_ctx_train > 0 ? static_cast<uint32_t>(hp.n_ctx_train) : 4096u, 4096u);
+    const uint32_t n_batch = p.n_batch != 0 ? p.n_batch : 512;
+    const int n_threads = p.n_threads != 0 ? static_cast<int>(p.n_threads) : lmrt::physical_core_count();
+    if (n_ctx > (1u << 24) || n_batch > 65536 || n_threads > 1024) {
+        return invalid(err, "context parameters out of range (n_ctx %" PRId64 ", n_batch %" PRId64 ")", n_ctx, n_batch);
+    }
+    return guarded(err, "creating a context", [&]() -> lmrt_status {
+        auto ctx = std::make_unique<lmrt_context>(n_threads);
+        ctx->model = model;
+        const int block = 16;
+        const uint32_t blocks = (n_ctx + block - 1) / block;
+        lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block);
+        if (!s.is_ok()) return s.to_c(err);
+        const int positions = static_cast<int>(blocks) * block;
+        ctx->scratch.allocate(hp, static_cast<int>(n_batch), n_threads, std::max(positions, hp.n_embd), static_cast<int>(blocks));
+        *out = ctx.release();
+        return LMRT_OK;
+    });
+}
+
+void lmrt_context_free(lmrt_context *ctx) { delete ctx; }
+
+lmrt_status lmrt_seq_create(lmrt_context *ctx, int32_t *seq, lmrt_error *err) {
+    if (ctx == nullptr || seq == nullptr) return invalid(err, "lmrt_seq_create: null argument");
+    return guarded(err, "creating a sequence", [&]() {
+        *seq = ctx->kv.seq_create();
+        return LMRT_OK;
+    });
+}
+
+lmrt_status lmrt_seq_fork(lmrt_context *ctx, int32_t src, int32_t *dst, lmrt_error *err) {
+    if (ctx == nullptr || dst == nullptr) return invalid(err, "lmrt_seq_fork: null argument");
+    return guarded(err, "forking a sequence", [&]() { return ctx->kv.seq_fork(src, dst).to_c(err); });
+}
+
+lmrt_status lmrt_seq_truncate(lmrt_context *ctx, int32_t seq, int32_t length, lmrt_error *err) {
+    if (ctx == nullptr) return invalid(err, "lmrt_seq_truncate: null context");
+    return ctx->kv.seq_truncate(seq, length).to_c(err);
+}
+
+lmrt_status lmrt_seq_release(lmrt_context *ctx, int32_t seq, lmrt_error *err) {
+    if (ctx == nullptr) return invalid(err, "lmrt_seq_release: null context");
+    return ctx->kv.seq_release(seq).to_c(err);
+}
+
+int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq) {
+    if (ctx == nullptr || !ctx->kv.seq_valid(seq)) return -1;
+    return ctx->kv.seq_length(seq);
+}
+
+lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits, uint64_t capacity,
+                              lmrt_error *err) {
+    if (ctx == nullptr || (rows == nullptr && n != 0) || (logits == nullptr && capacity != 0)) {
+        return invalid(err, "lmrt_context_step: null argument");
+    }
+    if (n == 0) return LMRT_OK;
+    const lmrt::HParams &hp = ctx->model->hp;
+    if (n > static_cast<uint32_t>(ctx->scratch.max_rows)) {
+        return invalid(err, "a step of %" PRId64 " rows exceeds the context's batch size of %" PRId64, n, ctx->scratch.max_rows);
+    }
+    return guarded(err, "running a step", [&]() -> lmrt_status {
+        // validate: known sequences, tokens in range, positions appended in order
+        ctx->growth.clear();
+        ctx->scratch.logit_rows.clear();
+        std::vector<lmrt::BatchRow> batch(n);
+        for (uint32_t i = 0; i < n; ++i) {
+            const lmrt_batch_row &r = rows[i];
+            if (!ctx->kv.seq_valid(r.seq)) return invalid(err, "row %" PRId64 ": sequence %" PRId64 " does not exist", i, r.seq);
+            if (r.token < 0 || r.token >= hp.n_vocab) {
+                return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "row %u: token id %d is out of range (the vocabulary has %d tokens)",
+                                           i, r.token, hp.n_vocab).to_c(err);
+            }
+            auto g = std::find_if(ctx->growth.begin(), ctx->growth.end(), [&](const lmrt::KvCache::Growth &x) { return x.seq == r.seq; });
+            const int expected = g == ctx->growth.end() ? ctx->kv.seq_length(r.seq) : g->new_length;
+            if (r.pos != expected) {
+                return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "row %u: sequence %d expects position %d next, got %d", i, r.seq,
+                                           expected, r.pos).to_c(err);
+            }
+            if (hp.arch == lmrt::Arch::kGpt2 && r.pos >= hp.n_ctx_train) {
+                return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "position %d is beyond the model's %d learned positions", r.pos,
+                                           hp.n_ctx_train).to_c(err);
+            }
+            if (g == ctx->growth.end()) {
+                ctx->growth.push_back({r.seq, r.pos + 1});
+            } else {
+                g->new_length = r.pos + 1;
+            }
+            if (r.logits) ctx->scratch.logit_rows.push_back(static_cast<int>(i));
+            batch[i] = lmrt::BatchRow{r.seq, r.token, r.pos, r.logits != 0};
+        }
+        const uint64_t needed = static_cast<uint64_t>(ctx->scratch.logit_rows.size()) * static_cast<uint64_t>(hp.n_vocab);
+        if (needed > capacity) {
+            return invalid(err, "the logits buffer holds %" PRId64 " floats; this step needs %" PRId64, static_cast<int64_t>(capacity),
+                           static_cast<int64_t>(needed));
+        }
+        lmrt::Status s = ctx->kv.reserve(ctx->growth);
+        if (!s.is_ok()) return s.to_c(err);
+        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits};
+        StepJob job{&args, hp.arch};
+        ctx->pool.run(run_step, &job);
+        ctx->kv.commit(ctx->growth);
+        return LMRT_OK;
+    });
+}
+
+void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats) {
+    if (ctx == nullptr || stats == nullptr) return;
+    const lmrt::KvStats s = ctx->kv.stats();
+    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences, ctx->kv.bytes()};
+}
+
+} // extern "C"

@@ -1,0 +1,248 @@
+// AVX2 dot products. Integer formats use ggml's approach: unsigned x signed
+// byte products (maddubs) summed to int32 per block, scaled in float.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "../../../../core/half.h"
+#include "../../../../core/quant.h"
+#include "../../../ref/ref.h"
+#include "avx2.h"
+
+namespace lmrt::kernels::avx2 {
+
+namespace {
+
+LMRT_AVX2 inline float hsum(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v);
+    lo = _mm_add_ps(lo, _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+LMRT_AVX2 inline int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+// Sum of products of 32 signed bytes, as 8 int32 lanes.
+LMRT_AVX2 inline __m256i dot_i8(__m256i a, __m256i b) {
+    const __m256i ax = _mm256_sign_epi8(a, a);
+    const __m256i sy = _mm256_sign_epi8(b, a);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+
+LMRT_AVX2 float dot_f32(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const float *>(w);
+    const auto *b = static_cast<const float *>(x);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+}
+
+LMRT_AVX2 inline __m256 load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
+LMRT_AVX2 inline __m256 load_bf16(const uint16_t *p) {
+    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+template <__m256 (*Load)(const uint16_t *), float (*Scalar)(uint16_t)>
+LMRT_AVX2 float dot_half(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const uint16_t *>(w);
+    const auto *b = static_cast<const uint16_t *>(x);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(Load(a + i), Load(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(Load(a + i + 8), Load(b + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(Load(a + i), Load(b + i), acc0);
+    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; ++i) sum += Scalar(a[i]) * Scalar(b[i]);
+    return sum;
+}
+
+LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const BlockQ8_0 *>(w);
+    const auto *b = static_cast<const BlockQ8_0 *>(x);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t k = 0; k < n / 32; ++k) {
+        const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs));
+        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
+        const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+    }
+    return hsum(acc);
+}
+
+LMRT_AVX2 float dot_q4_0(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const BlockQ4_0 *>(w);
+    const auto *b = static_cast<const BlockQ8_0 *>(x);
+    const __m256i low = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t k = 0; k < n / 32; ++k) {
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a[k].qs));
+        // elements 0..15 are the low nibbles, 16..31 the high ones
+        const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+        const __m256i qa = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
+        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
+        const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+    }
+    return hsum(acc);
+}
+
+// Sum over 32 elements of unsigned weights (< 64) times signed activations,
+// weighted per 16 elements by two int16 scales: 8 int32 lanes.
+LMRT_AVX2 inline __m256i scaled_dot_u8(__m256i q, __m256i x, __m256i scales16) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), scales16);
+}
+
+LMRT_AVX2 inline __m256i two_scales(int a, int b) {
+    return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
+}
+
+LMRT_AVX2 float dot_q4_k(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const BlockQ4_K *>(w);
+    const auto *b = static_cast<const BlockQ8_K *>(x);
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    float sum = 0.0f;
+    for (int64_t k = 0; k < n / 256; ++k) {
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, a[k].scales, &sc[j], &mn[j]);
+        int mins = 0;
+        for (int j = 0; j < 8; ++j) mins += mn[j] * (b[k].bsums[2 * j] + b[k].bsums[2 * j + 1]);
+        __m256i acc = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs + 32 * c));
+            const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c));
+            const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c + 32));
+            acc = _mm256_add_epi32(acc, scaled_dot_u8(_mm256_and_si256(q, low), x0, _mm256_set1_epi16(sc[2 * c])));
+            acc = _mm256_add_epi32(acc, scaled_dot_u8(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), x1, _mm256_set1_epi16(sc[2 * c + 1])));
+        }
+        const float d = b[k].d * fp16_to_fp32(a[k].d);
+        const float dmin = b[k].d * fp16_to_fp32(a[k].dmin);
+        sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(mins);
+    }
+    return sum;
+}
+
+LMRT_AVX2 float dot_q5_k(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const BlockQ5_K *>(w);
+    const auto *b = static_cast<const BlockQ8_K *>(x);
+    const __m256i low = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
+    float sum = 0.0f;
+    for (int64_t k = 0; k < n / 256; ++k) {
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, a[k].scales, &sc[j], &mn[j]);
+        int mins = 0;
+        for (int j = 0; j < 8; ++j) mins += mn[j] * (b[k].bsums[2 * j] + b[k].bsums[2 * j + 1]);
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qh));
+        __m256i acc = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs + 32 * c));
+            // fifth bits: bit 2c for the low-nibble sub-block, 2c+1 for the high one
+            const __m256i bit_lo = _mm256_set1_epi8(static_cast<char>(1 << (2 * c)));
+            const __m256i bit_hi = _mm256_set1_epi8(static_cast<char>(2 << (2 * c)));
+            const __m256i h0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_lo), bit_lo), sixteen);
+            const __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_hi), bit_hi), sixteen);
+            const __m256i q0 = _mm256_or_si256(_mm256_and_si256(q, low), h0);
+            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), h1);
+            const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c));
+            const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c + 32));
+            acc = _mm256_add_epi32(acc, scaled_dot_u8(q0, x0, _mm256_set1_epi16(sc[2 * c])));
+            acc = _mm256_add_epi32(acc, scaled_dot_u8(q1, x1, _mm256_set1_epi16(sc[2 * c + 1])));
+        }
+        const float d = b[k].d * fp16_to_fp32(a[k].d);
+        const float dmin = b[k].d * fp16_to_fp32(a[k].dmin);
+        sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(mins);
+    }
+    return sum;
+}
+
+LMRT_AVX2 float dot_q6_k(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const BlockQ6_K *>(w);
+    const auto *b = static_cast<const BlockQ8_K *>(x);
+    const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+    float sum = 0.0f;
+    for (int64_t k = 0; k < n / 256; ++k) {
+        // values are q - 32 with q in [0, 63]: sum q*x, then take 32 * sum x back out
+        int offset = 0;
+        for (int g = 0; g < 16; ++g) offset += a[k].scales[g] * b[k].bsums[g];
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t *ql = a[k].ql + 64 * h;
+            const uint8_t *qhp = a[k].qh + 32 * h;
+            const int8_t *sc = a[k].scales + 8 * h;
+            const int8_t *xq = b[k].qs + 128 * h;
+            const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ql));
+            const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ql + 32));
+            const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qhp));
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(hi, three), 4)),
+                _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 2), three), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 4), three), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 6), three), 4)),
+            };
+            for (int quarter = 0; quarter < 4; ++quarter) {
+                const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + 32 * quarter));
+                acc = _mm256_add_epi32(acc, scaled_dot_u8(q[quarter], xv, two_scales(sc[2 * quarter], sc[2 * quarter + 1])));
+            }
+        }
+        const float d = b[k].d * fp16_to_fp32(a[k].d);
+        sum += d * static_cast<float>(hsum_i32(acc) - 32 * offset);
+    }
+    return sum;
+}
+
+const MatKernels *ref_of(uint32_t t) { return ref::mat_kernels(t); }
+
+const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_f32};
+const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_half<load_f16, fp16_to_fp32>};
+const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
+const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
+const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};
+const MatKernels kQ4_K{"avx2", ActType::kQ8_K, nullptr, dot_q4_k};
+const MatKernels kQ5_K{"avx2", ActType::kQ8_K, nullptr, dot_q5_k};
+const MatKernels kQ6_K{"avx2", ActType::kQ8_K, nullptr, dot_q6_k};
+
+// The activation encoders are the reference ones (O(n) per row, not the hot loop).
+MatKernels with_encoder(const MatKernels &k, uint32_t type) {
+    MatKernels out = k;
+    out.quantize = ref_of(type)->quantize;
+    return out;
+}
+
+} // namespace
+
+const MatKernels *mat_kernels(uint32_t weight_type) {
+    static const MatKernels f32 = with_encoder(kF32, LMRT_TYPE_F32), f16 = with_encoder(kF16, LMRT_TYPE_F16),
+                            bf16 = with_encoder(kBF16, LMRT_TYPE_BF16), q8_0 = with_encoder(kQ8_0, LMRT_TYPE_Q8_0),
+                            q4_0 = with_encoder(kQ4_0, LMRT_TYPE_Q4_0), q4_k = with_encoder(kQ4_K, LMRT_TYPE_Q4_K),
+                            q5_k = with_encoder(kQ5_K, LMRT_TYPE_Q5_K), q6_k = with_encoder(kQ6_K, LMRT_TYPE_Q6_K);
+    switch (weight_type) {
+    case LMRT_TYPE_F32: return &f32;
+    case LMRT_TYPE_F16: return &f16;
+    case LMRT_TYPE_BF16: return &bf16;
+    case LMRT_TYPE_Q8_0: return &q8_0;
+    case LMRT_TYPE_Q4_0: return &q4_0;
+    case LMRT_TYPE_Q4_K: return &q4_k;
+    case LMRT_TYPE_Q5_K: return &q5_k;
+    case LMRT_TYPE_Q6_K: return &q6_k;
+    default: return nullptr;
+    }
+}
+
+} // namespace lmrt::kernels::avx2

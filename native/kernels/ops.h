@@ -1,0 +1,62 @@
+// The op list: what the forward passes call. Every op has a scalar
+// reference (ref/) and optionally faster variants (cpu/arch/<isa>/) chosen
+// at run time by registry.h; all variants are tested against the reference.
+//
+// Matrix products follow ggml's numerics so that logits agree with
+// llama.cpp: activations are first encoded in the format the weight type's
+// dot product wants (F32 weights: F32; F16: F16; BF16: BF16; Q8_0/Q4_0:
+// Q8_0 blocks; K-quants: Q8_K blocks), then each output is one dot product
+// of a weight row with an activation row.
+//
+// Dimension letters: T tokens in the batch, I inputs (row length), O outputs,
+// H heads, D head dim, P positions attended.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lmrt::kernels {
+
+enum class ActType : uint8_t { kF32, kF16, kBF16, kQ8_0, kQ8_K };
+
+// Q8_K: ggml's activation block for K-quant dot products.
+struct BlockQ8_K {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16]; // sums of each 16 qs
+};
+static_assert(sizeof(BlockQ8_K) == 292, "Q8_K layout");
+
+ActType act_type_for(uint32_t weight_type);
+size_t act_row_bytes(ActType act, int64_t n);
+
+// Encodes n activations (n a multiple of the block size) into `act`'s format.
+using QuantizeActFn = void (*)(const float *x, void *dst, int64_t n);
+// Dot product of one weight row (n elements of the weight type) with one
+// encoded activation row.
+using VecDotFn = float (*)(int64_t n, const void *w, const void *x);
+
+struct MatKernels {
+    const char *variant; // "ref", "avx2", ...
+    ActType act;
+    QuantizeActFn quantize;
+    VecDotFn dot;
+};
+
+// Attention of one query row over positions [first, last] of a sequence
+// whose K/V live in fixed-size blocks (see kv/kv_cache.h for the layout).
+struct AttentionArgs {
+    const float *q;      // [H, D], already rotated
+    const uint16_t *const *k_blocks; // per block: [block_size, H_kv, D] f16
+    const uint16_t *const *v_blocks; // per block: [block_size, H_kv, D] f16
+    int block_size;
+    int first, last;     // attended positions, inclusive
+    int head_begin, head_end; // the query heads to compute, [begin, end)
+    int n_head, n_head_kv, head_dim;
+    float scale;         // usually 1/sqrt(D)
+    float *out;          // [H, D]
+    float *scratch;      // >= (last - first + 1) floats
+};
+using AttentionFn = void (*)(const AttentionArgs &a);
+
+} // namespace lmrt::kernels

@@ -1,0 +1,89 @@
+// KvCache: the paged key/value store of one context.
+//
+// Memory: one pool of fixed-size blocks. Block b holds, for every layer l,
+//   K: [block_size, n_head_kv, head_dim] f16   at element offset ((b * n_layer + l) * 2 + 0) * block_elems
+//   V: [block_size, n_head_kv, head_dim] f16   at element offset ((b * n_layer + l) * 2 + 1) * block_elems
+// with block_elems = block_size * n_head_kv * head_dim.
+//
+// A sequence owns a block table (position p lives in block table[p / block_size]
+// at row p % block_size) and a length. Blocks are reference-counted: fork()
+// shares all blocks of a sequence, and the first write into a shared block
+// copies it (copy-on-write). truncate() rolls a sequence back to a length;
+// release() frees it. Invariants (checked by check()): ref counts equal the
+// number of tables holding each block, and a block is on the free list
+// exactly when its count is zero.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../core/status.h"
+
+namespace lmrt {
+
+struct KvStats {
+    uint32_t blocks_total, blocks_used, blocks_free;
+    uint32_t block_size;
+    uint32_t sequences;
+};
+
+class KvCache {
+  public:
+    Status init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size);
+
+    int block_size() const { return block_size_; }
+    uint32_t n_blocks() const { return static_cast<uint32_t>(refs_.size()); }
+    size_t bytes() const { return storage_.size() * sizeof(uint16_t); }
+
+    int seq_create();
+    Status seq_fork(int src, int *dst);
+    Status seq_truncate(int seq, int length);
+    Status seq_release(int seq);
+    bool seq_valid(int seq) const;
+    int seq_length(int seq) const { return seqs_[static_cast<size_t>(seq)].length; }
+
+    // Makes room to write positions [seq_length, new_length) of each listed
+    // sequence: allocates blocks and un-shares the block being appended to.
+    // All or nothing: on E_KV_FULL nothing changed.
+    struct Growth {
+        int seq;
+        int new_length;
+    };
+    Status reserve(const std::vector<Growth> &growth);
+    // After the batch's K/V are written: lengths become the reserved ones.
+    void commit(const std::vector<Growth> &growth);
+
+    uint16_t *k_row(int seq, int layer, int pos);
+    uint16_t *v_row(int seq, int layer, int pos);
+    const std::vector<int> &block_table(int seq) const { return seqs_[static_cast<size_t>(seq)].blocks; }
+    const uint16_t *block_k(int block, int layer) const { return storage_.data() + offset(block, layer, 0); }
+    const uint16_t *block_v(int block, int layer) const { return storage_.data() + offset(block, layer, 1); }
+
+    KvStats stats() const;
+    // Verifies the invariants above; a non-OK status means a bug.
+    Status check() const;
+
+  private:
+    struct Seq {
+        bool live = false;
+        int length = 0;
+        std::vector<int> blocks;
+    };
+
+    size_t offset(int block, int layer, int kv) const {
+        return ((static_cast<size_t>(block) * n_layer_ + static_cast<size_t>(layer)) * 2 + static_cast<size_t>(kv)) * block_elems_;
+    }
+    int allocate_block();
+    void unref(int block);
+    int blocks_for(int length) const { return (length + block_size_ - 1) / block_size_; }
+
+    int n_layer_ = 0, row_elems_ = 0, block_size_ = 16;
+    size_t block_elems_ = 0;
+    std::vector<uint16_t> storage_;
+    std::vector<uint32_t> refs_;
+    std::vector<int> free_;
+    std::vector<Seq> seqs_;
+    std::vector<int> free_seqs_;
+};
+
+} // namespace lmrt

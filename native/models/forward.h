@@ -1,0 +1,52 @@
+// One forward step over a batch of rows from one or more sequences: the
+// inputs, the reusable scratch memory, and the per-architecture passes.
+//
+// A pass runs on every thread of the pool at once (thread ith of nth) and
+// synchronises with barriers between ops. Rows are owned by thread
+// row % nth for row-wise ops; matrix products split output features.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../core/thread_pool.h"
+#include "../kv/kv_cache.h"
+#include "model.h"
+
+namespace lmrt {
+
+struct BatchRow {
+    int seq;
+    int32_t token;
+    int pos;
+    bool logits;
+};
+
+// Buffers sized once for the context's largest batch (no allocation per step).
+struct StepScratch {
+    int max_rows = 0;
+    std::vector<float> x, cur, q, k, v, attn, tmp, ffn_a, ffn_b;
+    std::vector<uint8_t> act; // encoded activations of a matrix product
+    // per thread: attention scores and block pointer lists
+    std::vector<std::vector<float>> scores;
+    std::vector<std::vector<const uint16_t *>> k_blocks, v_blocks;
+    std::vector<int> logit_rows;
+
+    void allocate(const HParams &hp, int max_rows, int n_threads, int max_positions, int max_blocks);
+};
+
+struct StepArgs {
+    const HParams &hp;
+    const ModelWeights &w;
+    KvCache &kv;
+    ThreadPool &pool;
+    StepScratch &s;
+    const BatchRow *rows;
+    int n_rows;
+    float *logits; // [number of rows with logits, n_vocab]
+};
+
+void forward_llama(StepArgs &a, int ith, int nth);
+void forward_gpt2(StepArgs &a, int ith, int nth);
+
+} // namespace lmrt

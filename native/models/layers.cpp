@@ -1,0 +1,124 @@
+#include "layers.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "../core/ggml_types.h"
+#include "../kernels/ref/ref.h"
+#include "../kernels/registry.h"
+
+namespace lmrt {
+
+void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_positions, int max_blocks) {
+    max_rows = rows;
+    const size_t R = static_cast<size_t>(rows);
+    const size_t q_dim = static_cast<size_t>(hp.n_head) * static_cast<size_t>(hp.head_dim);
+    const size_t kv_dim = static_cast<size_t>(hp.n_head_kv) * static_cast<size_t>(hp.head_dim);
+    const size_t widest = std::max({static_cast<size_t>(hp.n_embd), q_dim, static_cast<size_t>(hp.n_ff)});
+    x.assign(R * static_cast<size_t>(hp.n_embd), 0.0f);
+    cur.assign(R * widest, 0.0f);
+    q.assign(R * std::max(q_dim, 3 * static_cast<size_t>(hp.n_embd)), 0.0f);
+    k.assign(R * kv_dim, 0.0f);
+    v.assign(R * kv_dim, 0.0f);
+    attn.assign(R * q_dim, 0.0f);
+    tmp.assign(R * static_cast<size_t>(hp.n_embd), 0.0f);
+    ffn_a.assign(R * static_cast<size_t>(hp.n_ff), 0.0f);
+    ffn_b.assign(R * static_cast<size_t>(hp.n_ff), 0.0f);
+    // the largest encoded row is F32 of the widest input
+    act.assign(R * widest * 4 + 64, 0);
+    scores.assign(static_cast<size_t>(n_threads), std::vector<float>(static_cast<size_t>(max_positions)));
+    k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
+    v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
+    logit_rows.reserve(R);
+}
+
+namespace layers {
+
+void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y, int64_t y_stride) {
+    const kernels::MatKernels *k = w.kernels;
+    const int64_t n_in = w.ne[0], n_out = w.rows();
+    const size_t act_bytes = kernels::act_row_bytes(k->act, n_in);
+    uint8_t *act = a.s.act.data();
+    for (int t = ith; t < T; t += nth) k->quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
+    a.pool.barrier();
+    const TypeLayout *layout = find_type_layout(w.type);
+    const size_t row_bytes = static_cast<size_t>(n_in / layout->block_size) * layout->block_bytes;
+    const int64_t o0 = n_out * ith / nth, o1 = n_out * (ith + 1) / nth;
+    const auto *base = static_cast<const uint8_t *>(w.data);
+    for (int64_t o = o0; o < o1; ++o) {
+        const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
+        for (int t = 0; t < T; ++t) y[t * y_stride + o] = k->dot(n_in, row, act + static_cast<size_t>(t) * act_bytes);
+    }
+    a.pool.barrier();
+}
+
+void add_bias(const Tensor &b, float *y, int64_t stride, int T, int ith, int nth) {
+    if (!b) return;
+    const float *bias = b.f32();
+    for (int t = ith; t < T; t += nth) {
+        for (int64_t i = 0; i < b.ne[0]; ++i) y[t * stride + i] += bias[i];
+    }
+}
+
+void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *out) {
+    const HParams &hp = a.hp;
+    const int H = hp.n_head, D = hp.head_dim;
+    const kernels::AttentionFn kernel = kernels::best_attention();
+    std::vector<float> &scores = a.s.scores[static_cast<size_t>(ith)];
+    std::vector<const uint16_t *> &kb = a.s.k_blocks[static_cast<size_t>(ith)];
+    std::vector<const uint16_t *> &vb = a.s.v_blocks[static_cast<size_t>(ith)];
+    // items are (row, head), spread over threads
+    const int groups = H;
+    const int items = a.n_rows * groups;
+    int last_row = -1;
+    for (int item = ith; item < items; item += nth) {
+        const int r = item / groups, g = item % groups;
+        const BatchRow &row = a.rows[r];
+        if (r != last_row) {
+            const std::vector<int> &table = a.kv.block_table(row.seq);
+            for (size_t b = 0; b < table.size(); ++b) {
+                kb[b] = a.kv.block_k(table[b], layer);
+                vb[b] = a.kv.block_v(table[b], layer);
+            }
+            last_row = r;
+        }
+        kernels::AttentionArgs args;
+        args.q = q + static_cast<size_t>(r) * H * D;
+        args.k_blocks = kb.data();
+        args.v_blocks = vb.data();
+        args.block_size = a.kv.block_size();
+        args.last = row.pos;
+        args.first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
+        args.head_begin = g;
+        args.head_end = g + 1;
+        args.n_head = H;
+        args.n_head_kv = hp.n_head_kv;
+        args.head_dim = D;
+        args.scale = 1.0f / std::sqrt(static_cast<float>(D));
+        args.out = out + static_cast<size_t>(r) * H * D;
+        args.scratch = scores.data();
+        kernel(args);
+    }
+    a.pool.barrier();
+}
+
+void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &norm_b, bool layer_norm, const Tensor &output) {
+    const int E = a.hp.n_embd;
+    const std::vector<int> &rows = a.s.logit_rows;
+    const int n = static_cast<int>(rows.size());
+    if (n == 0) return;
+    a.pool.barrier(); // the rows were last written by their own threads
+    float *cur = a.s.cur.data();
+    for (int j = ith; j < n; j += nth) {
+        const float *x = a.s.x.data() + static_cast<size_t>(rows[static_cast<size_t>(j)]) * E;
+        if (layer_norm) {
+            kernels::ref::layer_norm(x, norm.f32(), norm_b ? norm_b.f32() : nullptr, cur + static_cast<size_t>(j) * E, E, a.hp.norm_eps);
+        } else {
+            kernels::ref::rms_norm(x, norm.f32(), cur + static_cast<size_t>(j) * E, E, a.hp.norm_eps);
+        }
+    }
+    matmul(a, ith, nth, output, cur, E, n, a.logits, a.hp.n_vocab);
+}
+
+} // namespace layers
+} // namespace lmrt

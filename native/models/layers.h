@@ -1,0 +1,22 @@
+// Building blocks of the forward passes, called by every thread of a step.
+#pragma once
+
+#include "forward.h"
+
+namespace lmrt::layers {
+
+// y[t][o] = sum_i w[o][i] * x[t][i] for t < T, all threads; ends with a barrier.
+void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y,
+            int64_t y_stride);
+
+// Adds a bias vector to the rows this thread owns.
+void add_bias(const Tensor &b, float *y, int64_t stride, int T, int ith, int nth);
+
+// Attention for every (row, head) item, split over threads; layer's K/V for
+// each row's positions must be written already. Ends with a barrier.
+void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *out);
+
+// Final norm of the rows that want logits, then the output projection.
+void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &norm_b, bool layer_norm, const Tensor &output);
+
+} // namespace lmrt::layers
