@@ -195,4 +195,9 @@ void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats) {
     *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences, ctx->kv.bytes()};
 }
 
+lmrt_status lmrt_kv_check(const lmrt_context *ctx, lmrt_error *err) {
+    if (ctx == nullptr) return invalid(err, "lmrt_kv_check: null context");
+    return ctx->kv.check().to_c(err);
+}
+
 } // extern "C"

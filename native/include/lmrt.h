@@ -370,6 +370,8 @@ typedef struct lmrt_kv_stats {
 } lmrt_kv_stats;
 
 LMRT_API void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats);
+/* Verifies the KV cache's invariants (ref counts, free list); for tests. */
+LMRT_API lmrt_status lmrt_kv_check(const lmrt_context *ctx, lmrt_error *err);
 
 /* ----------------------------------------------- kernels (tests, benches) */
 

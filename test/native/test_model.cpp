@@ -92,3 +92,182 @@ TEST(stories260k_greedy_from_bos_matches_the_published_text) {
     text = text.substr(0, want.size());
     if (text != want) lmrt_test::fail(__FILE__, __LINE__, "got:\n" + text + "\nwant:\n" + want);
 }
+
+namespace {
+
+struct Fixture {
+    Model model;
+    Context ctx;
+    uint32_t n_vocab = 0;
+};
+
+bool open_stories(Fixture *f, uint32_t n_ctx = 1024) {
+    const std::string dir = lmrt_test::models_dir();
+    if (dir.empty()) return false;
+    f->model = open_model(dir + "/stories260K-q8_0.gguf");
+    if (!f->model) return false;
+    f->ctx = make_context(f->model.get(), n_ctx);
+    f->n_vocab = vocab_of(f->model.get());
+    return f->ctx != nullptr;
+}
+
+int32_t new_seq(lmrt_context *c) {
+    int32_t s = -1;
+    lmrt_seq_create(c, &s, nullptr);
+    return s;
+}
+
+const std::vector<int32_t> kPrompt = {1, 403, 407, 261, 378, 432, 383, 286, 271, 262, 280, 297, 313, 276, 290, 330, 259, 295, 300, 281, 305};
+
+} // namespace
+
+TEST(incremental_decoding_equals_recomputing_the_whole_sequence) {
+    Fixture f;
+    if (!open_stories(&f)) return;
+    const int32_t seq = new_seq(f.ctx.get());
+    const std::vector<int32_t> incremental = greedy(f.ctx.get(), f.n_vocab, seq, kPrompt, 24);
+    std::vector<int32_t> tokens = kPrompt;
+    for (size_t step = 0; step < incremental.size(); ++step) {
+        const int32_t fresh = new_seq(f.ctx.get());
+        const std::vector<int32_t> next = greedy(f.ctx.get(), f.n_vocab, fresh, tokens, 1);
+        REQUIRE(lmrt_seq_release(f.ctx.get(), fresh, nullptr) == LMRT_OK);
+        CHECK_EQ(next.at(0), incremental[step]);
+        tokens.push_back(incremental[step]);
+    }
+    CHECK(lmrt_kv_check(f.ctx.get(), nullptr) == LMRT_OK);
+}
+
+TEST(a_sequence_gives_the_same_tokens_alone_and_batched_with_three_others) {
+    Fixture f;
+    if (!open_stories(&f)) return;
+    const int steps = 20;
+    const std::vector<int32_t> alone = greedy(f.ctx.get(), f.n_vocab, new_seq(f.ctx.get()), kPrompt, steps);
+
+    // four sequences of different prompt lengths, prefilled and decoded in shared steps
+    const std::vector<std::vector<int32_t>> prompts = {
+        kPrompt, {1, 300, 301}, {1, 280, 290, 300, 310, 320, 330, 340, 350, 360, 370, 380, 390, 400, 410, 420, 430, 440}, {1}};
+    std::vector<int32_t> seqs;
+    std::vector<lmrt_batch_row> rows;
+    for (const auto &p : prompts) {
+        seqs.push_back(new_seq(f.ctx.get()));
+        for (size_t i = 0; i < p.size(); ++i) rows.push_back({seqs.back(), p[i], static_cast<int32_t>(i), i + 1 == p.size()});
+    }
+    std::vector<float> logits(prompts.size() * f.n_vocab);
+    lmrt_error err{};
+    std::vector<int32_t> first;
+    for (int s = 0; s < steps; ++s) {
+        REQUIRE(lmrt_context_step(f.ctx.get(), rows.data(), static_cast<uint32_t>(rows.size()), logits.data(), logits.size(), &err) == LMRT_OK);
+        rows.clear();
+        for (size_t k = 0; k < seqs.size(); ++k) {
+            const int32_t next = argmax(logits.data() + k * f.n_vocab, f.n_vocab);
+            if (k == 0) first.push_back(next);
+            rows.push_back({seqs[k], next, lmrt_seq_length(f.ctx.get(), seqs[k]), 1});
+        }
+    }
+    CHECK(first == alone);
+}
+
+TEST(fork_with_copy_on_write_continues_both_branches_correctly) {
+    Fixture f;
+    if (!open_stories(&f)) return;
+    const int32_t a = new_seq(f.ctx.get());
+    greedy(f.ctx.get(), f.n_vocab, a, kPrompt, 1); // prompt cached: 21 positions, a shared partial block
+    int32_t b = -1;
+    REQUIRE(lmrt_seq_fork(f.ctx.get(), a, &b, nullptr) == LMRT_OK);
+    const std::vector<int32_t> branch_a = greedy(f.ctx.get(), f.n_vocab, a, {300}, 12);
+    const std::vector<int32_t> branch_b = greedy(f.ctx.get(), f.n_vocab, b, {420}, 12);
+    std::vector<int32_t> pa = kPrompt, pb = kPrompt;
+    pa.push_back(300);
+    pb.push_back(420);
+    CHECK(branch_a == greedy(f.ctx.get(), f.n_vocab, new_seq(f.ctx.get()), pa, 12));
+    CHECK(branch_b == greedy(f.ctx.get(), f.n_vocab, new_seq(f.ctx.get()), pb, 12));
+    CHECK(branch_a != branch_b);
+    CHECK(lmrt_kv_check(f.ctx.get(), nullptr) == LMRT_OK);
+}
+
+TEST(truncate_then_continue_equals_a_fresh_run) {
+    Fixture f;
+    if (!open_stories(&f)) return;
+    const int32_t seq = new_seq(f.ctx.get());
+    const std::vector<int32_t> generated = greedy(f.ctx.get(), f.n_vocab, seq, kPrompt, 10);
+    // keep the prompt and 3 generated tokens (the cache holds 9 of the 10), then go on
+    REQUIRE(lmrt_seq_truncate(f.ctx.get(), seq, static_cast<int32_t>(kPrompt.size()) + 2, nullptr) == LMRT_OK);
+    const std::vector<int32_t> resumed = greedy(f.ctx.get(), f.n_vocab, seq, {generated[2]}, 8);
+    std::vector<int32_t> prefix = kPrompt;
+    prefix.insert(prefix.end(), generated.begin(), generated.begin() + 3);
+    CHECK(resumed == greedy(f.ctx.get(), f.n_vocab, new_seq(f.ctx.get()), prefix, 8));
+    CHECK(std::equal(resumed.begin(), resumed.begin() + 7, generated.begin() + 3));
+    CHECK(lmrt_kv_check(f.ctx.get(), nullptr) == LMRT_OK);
+}
+
+TEST(a_request_that_does_not_fit_gives_kv_full_and_the_context_stays_usable) {
+    Fixture f;
+    if (!open_stories(&f, 64)) return; // 4 blocks of 16 positions
+    const int32_t a = new_seq(f.ctx.get()), b = new_seq(f.ctx.get());
+    std::vector<lmrt_batch_row> rows;
+    for (int i = 0; i < 50; ++i) rows.push_back({a, 300, i, i == 49});
+    std::vector<float> logits(f.n_vocab);
+    lmrt_error err{};
+    REQUIRE(lmrt_context_step(f.ctx.get(), rows.data(), 50, logits.data(), logits.size(), &err) == LMRT_OK);
+    lmrt_kv_stats before;
+    lmrt_kv_stats_get(f.ctx.get(), &before);
+    rows.clear();
+    for (int i = 0; i < 20; ++i) rows.push_back({b, 300, i, i == 19});
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), rows.data(), 20, logits.data(), logits.size(), &err), LMRT_E_KV_FULL);
+    CHECK(std::string(err.message).find("needs 2 more blocks") != std::string::npos);
+    lmrt_kv_stats after;
+    lmrt_kv_stats_get(f.ctx.get(), &after);
+    CHECK_EQ(after.blocks_used, before.blocks_used);
+    CHECK_EQ(lmrt_seq_length(f.ctx.get(), b), 0);
+    CHECK(lmrt_kv_check(f.ctx.get(), nullptr) == LMRT_OK);
+    // still usable: free the first sequence and the same request fits
+    REQUIRE(lmrt_seq_release(f.ctx.get(), a, nullptr) == LMRT_OK);
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), rows.data(), 20, logits.data(), logits.size(), &err), LMRT_OK);
+    CHECK_EQ(lmrt_seq_length(f.ctx.get(), b), 20);
+}
+
+TEST(steps_reject_bad_rows_with_clear_errors) {
+    Fixture f;
+    if (!open_stories(&f)) return;
+    const int32_t seq = new_seq(f.ctx.get());
+    std::vector<float> logits(f.n_vocab);
+    lmrt_error err{};
+    lmrt_batch_row bad_token{seq, 512, 0, 1};
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), &bad_token, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("token id 512 is out of range") != std::string::npos);
+    lmrt_batch_row gap{seq, 300, 3, 1};
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), &gap, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("expects position 0") != std::string::npos);
+    lmrt_batch_row no_seq{99, 300, 0, 1};
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), &no_seq, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
+    lmrt_batch_row ok{seq, 300, 0, 1};
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), &ok, 1, logits.data(), 10, &err), LMRT_E_INVALID_ARGUMENT); // logits buffer too small
+    CHECK_EQ(lmrt_seq_length(f.ctx.get(), seq), 0);
+}
+
+TEST(model_open_names_unsupported_architectures_and_missing_tensors) {
+    const std::string path = lmrt_test::temp_dir() + "/arch.gguf";
+    lmrt_gguf_kv_in kvs[3];
+    std::memset(kvs, 0, sizeof kvs);
+    const char *arch = "mamba";
+    kvs[0].key = {"general.architecture", 20};
+    kvs[0].value.type = LMRT_GGUF_STRING;
+    kvs[0].value.as.str = {arch, 5};
+    kvs[1].key = {"tokenizer.ggml.model", 20};
+    kvs[1].value.type = LMRT_GGUF_STRING;
+    kvs[1].value.as.str = {"llama", 5};
+    const lmrt_string toks[3] = {{"<unk>", 5}, {"<s>", 3}, {"</s>", 4}};
+    kvs[2].key = {"tokenizer.ggml.tokens", 21};
+    kvs[2].value.type = LMRT_GGUF_ARRAY;
+    kvs[2].value.as.array = {LMRT_GGUF_STRING, 3, toks};
+    REQUIRE(lmrt_gguf_write(path.c_str(), 0, kvs, 3, nullptr, 0, nullptr, nullptr, nullptr) == LMRT_OK);
+    lmrt_model *m = nullptr;
+    lmrt_error err{};
+    CHECK_EQ(lmrt_model_open(path.c_str(), &m, &err), LMRT_E_ARCH_UNSUPPORTED);
+    CHECK(std::string(err.message).find("'mamba'") != std::string::npos);
+    kvs[0].value.as.str = {"llama", 5};
+    REQUIRE(lmrt_gguf_write(path.c_str(), 0, kvs, 3, nullptr, 0, nullptr, nullptr, nullptr) == LMRT_OK);
+    CHECK_EQ(lmrt_model_open(path.c_str(), &m, &err), LMRT_E_GGUF_INVALID);
+    CHECK(std::string(err.message).find("llama.embedding_length is missing") != std::string::npos);
+    CHECK(m == nullptr);
+}
