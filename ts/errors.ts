@@ -14,6 +14,8 @@ export type LmrtErrorCode =
   | 'E_OUT_OF_MEMORY'
   | 'E_CANCELLED'
   | 'E_NATIVE_UNAVAILABLE'
+  | 'E_KV_FULL'
+  | 'E_ARCH_UNSUPPORTED'
   | 'E_INTERNAL';
 
 /** Base class of every error lmrt throws. */
@@ -68,7 +70,7 @@ export class NativeUnavailableError extends LmrtError {
 
 const KNOWN_CODES = new Set<string>([
   'E_INVALID_ARGUMENT', 'E_IO', 'E_GGUF_INVALID', 'E_GGUF_UNSUPPORTED', 'E_OUT_OF_MEMORY',
-  'E_CANCELLED', 'E_NATIVE_UNAVAILABLE', 'E_INTERNAL',
+  'E_CANCELLED', 'E_NATIVE_UNAVAILABLE', 'E_KV_FULL', 'E_ARCH_UNSUPPORTED', 'E_INTERNAL',
 ]);
 
 /**

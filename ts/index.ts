@@ -20,3 +20,7 @@ export {
   loadTokenizer, Tokenizer, type TokenizeOptions, type DetokenizeOptions, type SpecialTokenIds,
 } from './tokenizer/tokenizer.js';
 export { StreamingDetokenizer } from './tokenizer/stream.js';
+export {
+  loadModel, Model, type LoadModelOptions, type GenerateOptions, type GenerationResult, type FinishReason, type ModelInfo,
+  type KvStats,
+} from './model/model.js';

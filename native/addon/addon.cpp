@@ -7,9 +7,11 @@
 namespace {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+    env.SetInstanceData(new lmrt_addon::AddonData());
     lmrt_addon::register_gguf(env, exports);
     lmrt_addon::register_types(env, exports);
     lmrt_addon::register_tokenizer(env, exports);
+    lmrt_addon::register_model(env, exports);
     return exports;
 }
 

@@ -22,12 +22,28 @@ class TokenizerHandle : public Napi::ObjectWrap<TokenizerHandle> {
     }
 
     explicit TokenizerHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<TokenizerHandle>(info) {
-        if (info.Length() != 1 || !info[0].IsExternal()) {
+        if (info.Length() < 1 || !info[0].IsExternal()) {
             throw make_error(info.Env(), "E_INVALID_ARGUMENT", "NativeTokenizer is created by tokenizerOpen()");
         }
         tokenizer_ = info[0].As<Napi::External<lmrt_tokenizer>>().Data();
+        if (info.Length() > 2 && info[1].IsObject() && info[2].IsExternal()) {
+            owner_ = Napi::Persistent(info[1].As<Napi::Object>());
+            lender_ = info[2].As<Napi::External<Lender>>().Data();
+            lender_->retain();
+        }
     }
-    ~TokenizerHandle() override { lmrt_tokenizer_free(tokenizer_); }
+    ~TokenizerHandle() override { release(); }
+
+    void release() {
+        if (lender_ != nullptr) {
+            lender_->release();
+            lender_ = nullptr;
+            owner_.Reset();
+        } else {
+            lmrt_tokenizer_free(tokenizer_);
+        }
+        tokenizer_ = nullptr;
+    }
 
   private:
     const lmrt_tokenizer *get(Napi::Env env) const {
@@ -142,16 +158,13 @@ class TokenizerHandle : public Napi::ObjectWrap<TokenizerHandle> {
     }
 
     Napi::Value dispose(const Napi::CallbackInfo &info) {
-        lmrt_tokenizer_free(tokenizer_);
-        tokenizer_ = nullptr;
+        release();
         return info.Env().Undefined();
     }
 
     lmrt_tokenizer *tokenizer_ = nullptr;
-};
-
-struct AddonData {
-    Napi::FunctionReference tokenizer_class;
+    Napi::ObjectReference owner_; // set when the tokenizer belongs to a model
+    Lender *lender_ = nullptr;
 };
 
 class OpenWorker : public Napi::AsyncWorker {
@@ -171,8 +184,7 @@ class OpenWorker : public Napi::AsyncWorker {
             deferred_.Reject(make_error(env, err_).Value());
             return;
         }
-        AddonData *data = env.GetInstanceData<AddonData>();
-        Napi::Object handle = data->tokenizer_class.New({Napi::External<lmrt_tokenizer>::New(env, tokenizer_)});
+        Napi::Object handle = addon_data(env).tokenizer_class.New({Napi::External<lmrt_tokenizer>::New(env, tokenizer_)});
         tokenizer_ = nullptr; // owned by the handle now
         deferred_.Resolve(handle);
     }
@@ -198,10 +210,13 @@ Napi::Value tokenizer_open(const Napi::CallbackInfo &info) {
 
 } // namespace
 
+Napi::Object borrowed_tokenizer(Napi::Env env, const lmrt_tokenizer *tokenizer, Napi::Object owner, Lender *lender) {
+    return addon_data(env).tokenizer_class.New({Napi::External<lmrt_tokenizer>::New(env, const_cast<lmrt_tokenizer *>(tokenizer)),
+                                                owner, Napi::External<Lender>::New(env, lender)});
+}
+
 void register_tokenizer(Napi::Env env, Napi::Object exports) {
-    auto *data = new AddonData();
-    data->tokenizer_class = Napi::Persistent(TokenizerHandle::define(env));
-    env.SetInstanceData(data);
+    addon_data(env).tokenizer_class = Napi::Persistent(TokenizerHandle::define(env));
     exports.Set("tokenizerOpen", Napi::Function::New(env, tokenizer_open, "tokenizerOpen"));
 }
 

@@ -1,5 +1,8 @@
 #include "registry.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include "../core/cpu_features.h"
 #include "cpu/arch/avx2/avx2.h"
 #include "ref/ref.h"
@@ -16,7 +19,15 @@ bool variant_available(Variant v) {
 
 const char *variant_name(Variant v) { return v == Variant::kAvx2 ? "avx2" : "ref"; }
 
-Variant best_variant() { return variant_available(Variant::kAvx2) ? Variant::kAvx2 : Variant::kRef; }
+// LMRT_KERNELS=ref forces the scalar references (debugging, benchmarks).
+Variant best_variant() {
+    static const Variant best = [] {
+        const char *forced = std::getenv("LMRT_KERNELS");
+        if (forced != nullptr && std::strcmp(forced, "ref") == 0) return Variant::kRef;
+        return variant_available(Variant::kAvx2) ? Variant::kAvx2 : Variant::kRef;
+    }();
+    return best;
+}
 
 const MatKernels *mat_kernels(uint32_t weight_type, Variant v) {
     if (!variant_available(v)) return nullptr;

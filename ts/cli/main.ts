@@ -9,6 +9,7 @@ import { INFO_HELP, runInfo } from './info.js';
 import { processIo, type CliIo } from './io.js';
 import { SYNTH_HELP, runSynth } from './synth.js';
 import { TOKENIZE_HELP, runTokenize } from './tokenize.js';
+import { GENERATE_HELP, runGenerate } from './generate.js';
 
 const HELP = `Usage: lmrt <command> [options]
 
@@ -17,6 +18,8 @@ Commands:
   synth --out <file.gguf> ...   write a random-weight model (see lmrt synth --help)
   tokenize --model <gguf> --text <text> [--json]
                                 print the token ids of a text
+  generate --model <gguf> --prompt <text> [--max-tokens N] [--json]
+                                continue a prompt (greedy)
 
 Run 'lmrt <command> --help' for a command's options.`;
 
@@ -58,6 +61,21 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runTokenize({
           model: values.model, text: values.text, addSpecial: !values['no-add-special'],
           parseSpecial: values['parse-special'] ?? false, json: values.json ?? false,
+        }, io);
+      }
+      case 'generate': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            model: { type: 'string', short: 'm' }, prompt: { type: 'string', short: 'p' }, 'max-tokens': { type: 'string', short: 'n' },
+            temperature: { type: 'string' }, threads: { type: 'string', short: 't' }, json: { type: 'boolean', default: false },
+            help: { type: 'boolean', short: 'h' },
+          },
+        });
+        if (values.help) return help(io, GENERATE_HELP);
+        return await runGenerate({
+          model: values.model, prompt: values.prompt, maxTokens: values['max-tokens'], temperature: values.temperature,
+          threads: values.threads, json: values.json ?? false,
         }, io);
       }
       case undefined:

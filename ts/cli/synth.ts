@@ -10,7 +10,7 @@ const presetList = Object.entries(SYNTH_PRESETS)
   .map(([arch, presets]) => `  --arch ${arch}: ${Object.entries(presets).map(([p, s]) => `${p} (${s.follows})`).join(', ')}`)
   .join('\n');
 
-export const SYNTH_HELP = `Usage: lmrt synth --out <file.gguf> [--arch llama|gpt2] [--preset <name>]
+export const SYNTH_HELP = `Usage: lmrt synth --out <file.gguf> [--arch llama|qwen2|qwen3|gpt2] [--preset <name>]
                   [--type ${ENCODABLE_TYPES.map((t) => t.toLowerCase()).join('|')}] [--seed N]
 
 Writes a random-weight model of a real model's shape, with a tokenizer that

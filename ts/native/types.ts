@@ -80,8 +80,51 @@ export interface RawTokenizer {
   dispose(): void;
 }
 
+export interface RawModelInfo {
+  architecture: string;
+  vocabSize: number;
+  trainContextLength: number;
+  embeddingLength: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  feedForwardLength: number;
+  parameterCount: number;
+  fileSize: number;
+}
+
+export interface RawKvStats {
+  blocksTotal: number;
+  blocksUsed: number;
+  blocksFree: number;
+  blockSize: number;
+  sequences: number;
+  bytes: number;
+}
+
+export interface RawContext {
+  seqCreate(): number;
+  seqFork(seq: number): number;
+  seqTruncate(seq: number, length: number): void;
+  seqRelease(seq: number): void;
+  seqLength(seq: number): number;
+  /** rows: [seq, token, pos, wantLogits] quadruples; resolves to the logits rows that were asked for. */
+  step(rows: Int32Array): Promise<Float32Array>;
+  kvStats(): RawKvStats;
+  dispose(): void;
+}
+
+export interface RawModel {
+  info(): RawModelInfo;
+  tokenizer(): RawTokenizer;
+  createContext(options: { contextSize?: number; batchSize?: number; threads?: number }): Promise<RawContext>;
+  dispose(): void;
+}
+
 export interface NativeBinding {
   tokenizerOpen(path: string): Promise<RawTokenizer>;
+  modelOpen(path: string): Promise<RawModel>;
   ggufInspect(path: string, buffer?: Uint8Array): Promise<RawGguf>;
   ggufWrite(
     path: string,

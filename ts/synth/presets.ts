@@ -5,7 +5,7 @@
  */
 
 /** Architectures `lmrt synth` can write. */
-export type SynthArch = 'llama' | 'gpt2';
+export type SynthArch = 'llama' | 'qwen2' | 'qwen3' | 'gpt2';
 
 /** A model's shape and hyper-parameters. */
 export interface SynthShape {
@@ -20,11 +20,13 @@ export interface SynthShape {
   vocab: number;
   context: number;
   /** Vocabulary kind: SentencePiece, or byte-level BPE with its pre-tokenizer name. */
-  tokenizer: 'spm' | 'llama-bpe' | 'smollm' | 'gpt-2';
+  tokenizer: 'spm' | 'llama-bpe' | 'smollm' | 'gpt-2' | 'qwen2';
   ropeBase: number;
   normEps: number;
   /** Whether the output projection is the token embedding (no output.weight). */
   tiedOutput: boolean;
+  /** Per-head size when it is not embedding / heads (Qwen3). */
+  headDim?: number;
 }
 
 /** The presets per architecture. */
@@ -49,6 +51,20 @@ export const SYNTH_PRESETS: Readonly<Record<SynthArch, Readonly<Record<string, S
       follows: 'Llama-3-8B',
       embedding: 4096, layers: 32, heads: 32, kvHeads: 8, feedForward: 14336, vocab: 128256, context: 8192,
       tokenizer: 'llama-bpe', ropeBase: 500000, normEps: 1e-5, tiedOutput: false,
+    },
+  },
+  qwen2: {
+    tiny: {
+      follows: 'a Qwen2 scaled down (attention biases, NeoX RoPE)',
+      embedding: 256, layers: 4, heads: 8, kvHeads: 4, feedForward: 768, vocab: 512, context: 512,
+      tokenizer: 'qwen2', ropeBase: 1000000, normEps: 1e-6, tiedOutput: true,
+    },
+  },
+  qwen3: {
+    tiny: {
+      follows: 'a Qwen3 scaled down (per-head Q/K norm, head size 64 > embedding / heads)',
+      embedding: 256, layers: 4, heads: 8, kvHeads: 4, feedForward: 768, vocab: 512, context: 512,
+      tokenizer: 'qwen2', ropeBase: 1000000, normEps: 1e-6, tiedOutput: false, headDim: 64,
     },
   },
   gpt2: {

@@ -63,6 +63,11 @@ function vocabFor(shape: SynthShape): SynthVocab {
         tokens: [{ id: shape.vocab - 1, text: '<|endoftext|>' }],
         bosId: shape.vocab - 1, eosId: shape.vocab - 1, addBos: false, pre: 'gpt-2',
       });
+    case 'qwen2':
+      return bytePairVocab(shape.vocab, {
+        tokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'].map((text, i) => ({ id: shape.vocab - 3 + i, text })),
+        bosId: shape.vocab - 3, eosId: shape.vocab - 3, addBos: false, pre: 'qwen2',
+      });
     case 'smollm':
       return bytePairVocab(shape.vocab, {
         tokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'].map((text, id) => ({ id, text })),
@@ -129,17 +134,27 @@ class TensorPlan {
   }
 }
 
-function llamaTensors(s: SynthShape, plan: TensorPlan): void {
-  const headDim = s.embedding / s.heads;
+function llamaTensors(s: SynthShape, plan: TensorPlan, arch: SynthArch): void {
+  const headDim = s.headDim ?? s.embedding / s.heads;
+  const qDim = headDim * s.heads;
   const kvDim = headDim * s.kvHeads;
   plan.matrix('token_embd.weight', [s.embedding, s.vocab]);
   for (let i = 0; i < s.layers; ++i) {
     const b = `blk.${i}`;
     plan.vector(`${b}.attn_norm.weight`, [s.embedding], 'ones');
-    plan.matrix(`${b}.attn_q.weight`, [s.embedding, s.embedding]);
+    plan.matrix(`${b}.attn_q.weight`, [s.embedding, qDim]);
     plan.matrix(`${b}.attn_k.weight`, [s.embedding, kvDim]);
     plan.matrix(`${b}.attn_v.weight`, [s.embedding, kvDim]);
-    plan.matrix(`${b}.attn_output.weight`, [s.embedding, s.embedding]);
+    if (arch === 'qwen2') {
+      plan.vector(`${b}.attn_q.bias`, [qDim], 'small');
+      plan.vector(`${b}.attn_k.bias`, [kvDim], 'small');
+      plan.vector(`${b}.attn_v.bias`, [kvDim], 'small');
+    }
+    if (arch === 'qwen3') {
+      plan.vector(`${b}.attn_q_norm.weight`, [headDim], 'ones');
+      plan.vector(`${b}.attn_k_norm.weight`, [headDim], 'ones');
+    }
+    plan.matrix(`${b}.attn_output.weight`, [qDim, s.embedding]);
     plan.vector(`${b}.ffn_norm.weight`, [s.embedding], 'ones');
     plan.matrix(`${b}.ffn_gate.weight`, [s.embedding, s.feedForward]);
     plan.matrix(`${b}.ffn_up.weight`, [s.embedding, s.feedForward]);
@@ -186,13 +201,18 @@ function hyperParameters(arch: SynthArch, s: SynthShape): [Record<string, GgufVa
     meta['gpt2.attention.layer_norm_epsilon'] = s.normEps;
     types['gpt2.attention.layer_norm_epsilon'] = 'float32';
   } else {
-    meta['llama.attention.head_count_kv'] = s.kvHeads;
-    meta['llama.rope.dimension_count'] = s.embedding / s.heads;
-    meta['llama.attention.layer_norm_rms_epsilon'] = s.normEps;
-    meta['llama.rope.freq_base'] = s.ropeBase;
-    meta['llama.vocab_size'] = s.vocab;
-    types['llama.attention.layer_norm_rms_epsilon'] = 'float32';
-    types['llama.rope.freq_base'] = 'float32';
+    const headDim = s.headDim ?? s.embedding / s.heads;
+    meta[`${arch}.attention.head_count_kv`] = s.kvHeads;
+    meta[`${arch}.rope.dimension_count`] = headDim;
+    meta[`${arch}.attention.layer_norm_rms_epsilon`] = s.normEps;
+    meta[`${arch}.rope.freq_base`] = s.ropeBase;
+    meta[`${arch}.vocab_size`] = s.vocab;
+    if (s.headDim !== undefined) {
+      meta[`${arch}.attention.key_length`] = headDim;
+      meta[`${arch}.attention.value_length`] = headDim;
+    }
+    types[`${arch}.attention.layer_norm_rms_epsilon`] = 'float32';
+    types[`${arch}.rope.freq_base`] = 'float32';
   }
   return [meta, types];
 }
@@ -227,7 +247,8 @@ export async function synthModel(path: string, options: SynthOptions = {}): Prom
   if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${seed}`);
 
   const plan = new TensorPlan(type, seed);
-  (arch === 'gpt2' ? gpt2Tensors : llamaTensors)(shape, plan);
+  if (arch === 'gpt2') gpt2Tensors(shape, plan);
+  else llamaTensors(shape, plan, arch);
   const [hyper, hyperTypes] = hyperParameters(arch, shape);
   const [tok, tokTypes] = tokenizerMetadata(vocabFor(shape));
   const metadata: Record<string, GgufValue> = {

@@ -51,19 +51,20 @@ void quantize_bf16(const float *x, void *dst, int64_t n) {
     for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_bf16(x[i]);
 }
 
-// ggml's reference Q8_0 encoding (shared with the GGUF writer). Activations
-// may be non-finite; the block scales then turn non-finite too.
+// Q8_0 activations as ggml's CPU backend encodes them (its SIMD encoder, not
+// the file-format reference): scale = amax / 127 stored as f16, values
+// multiplied by 127 / amax and rounded half to even. Non-finite inputs give
+// non-finite scales.
 void quantize_q8_0(const float *x, void *dst, int64_t n) {
     auto *y = static_cast<BlockQ8_0 *>(dst);
     for (int64_t b = 0; b < n / 32; ++b, x += 32) {
         float amax = 0.0f;
         for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
-        const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = fp32_to_fp16(d);
+        y[b].d = fp32_to_fp16(amax / 127.0f);
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         for (int j = 0; j < 32; ++j) {
             const float v = x[j] * id;
-            y[b].qs[j] = std::isfinite(v) ? static_cast<int8_t>(std::round(v)) : 0;
+            y[b].qs[j] = std::isfinite(v) ? static_cast<int8_t>(std::nearbyint(v)) : 0;
         }
     }
 }
