@@ -76,4 +76,15 @@ lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, const float *q, c
     return LMRT_OK;
 }
 
+lmrt_status lmrt_kernel_swiglu(lmrt_kernel_variant variant, const float *gate, const float *up, float *y, uint64_t n,
+                               lmrt_error *err) {
+    const lmrt::kernels::SwigluFn fn = lmrt::kernels::swiglu_kernel(to_variant(variant));
+    if (fn == nullptr) return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "kernel variant unavailable").to_c(err);
+    if ((n > 0 && (gate == nullptr || up == nullptr || y == nullptr)) || n > static_cast<uint64_t>(INT64_MAX)) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_swiglu: bad arguments").to_c(err);
+    }
+    fn(gate, up, y, static_cast<int64_t>(n));
+    return LMRT_OK;
+}
+
 } // extern "C"

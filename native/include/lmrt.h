@@ -392,6 +392,10 @@ LMRT_API lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, const fl
                                            uint32_t n_head, uint32_t n_head_kv, uint32_t head_dim, float scale,
                                            float *out, lmrt_error *err);
 
+/* y[i] = silu(gate[i]) * up[i] (y may be gate). */
+LMRT_API lmrt_status lmrt_kernel_swiglu(lmrt_kernel_variant variant, const float *gate, const float *up, float *y,
+                                        uint64_t n, lmrt_error *err);
+
 /* ---------------------------------------------------- quantisation (ref) */
 
 /* Encodes n float32 values into `type`'s block layout (n a multiple of the

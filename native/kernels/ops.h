@@ -59,4 +59,7 @@ struct AttentionArgs {
 };
 using AttentionFn = void (*)(const AttentionArgs &a);
 
+// y = silu(gate) * up, element-wise (y may alias gate).
+using SwigluFn = void (*)(const float *gate, const float *up, float *y, int64_t n);
+
 } // namespace lmrt::kernels

@@ -39,4 +39,9 @@ AttentionFn attention_kernel(Variant v) {
     return v == Variant::kAvx2 ? avx2::attention : ref::attention;
 }
 
+SwigluFn swiglu_kernel(Variant v) {
+    if (!variant_available(v)) return nullptr;
+    return v == Variant::kAvx2 ? avx2::swiglu : ref::swiglu;
+}
+
 } // namespace lmrt::kernels

@@ -11,6 +11,7 @@
 
 #include "../core/half.h"
 #include "../kernels/ref/ref.h"
+#include "../kernels/registry.h"
 #include "layers.h"
 #include "loader.h"
 
@@ -143,9 +144,10 @@ void forward_llama(StepArgs &a, int ith, int nth) {
         }
         layers::matmul(a, ith, nth, L.w_gate, cur, E, T, s.ffn_a.data(), F);
         layers::matmul(a, ith, nth, L.w_up, cur, E, T, s.ffn_b.data(), F);
+        const kernels::SwigluFn swiglu = kernels::best_swiglu();
         for (int t = ith; t < T; t += nth) {
             float *g = s.ffn_a.data() + static_cast<size_t>(t) * F;
-            kernels::ref::swiglu(g, s.ffn_b.data() + static_cast<size_t>(t) * F, g, F);
+            swiglu(g, s.ffn_b.data() + static_cast<size_t>(t) * F, g, F);
         }
         layers::matmul(a, ith, nth, L.w_down, s.ffn_a.data(), F, T, s.tmp.data(), E);
         for (int t = ith; t < T; t += nth) {

@@ -113,3 +113,46 @@ TEST(attention_kernels_match_the_reference) {
         }
     }
 }
+
+TEST(swiglu_kernels_match_the_reference) {
+    const auto variants = fast_variants();
+    std::mt19937 rng(7);
+    int checked = 0;
+    for (uint64_t n : {1, 7, 8, 9, 31, 64, 100, 1000, 4097}) {
+        // gates spread to where exp saturates (|x| > 88) and beyond
+        std::vector<float> gate = random_floats(rng, n, 30.0f);
+        const std::vector<float> up = random_floats(rng, n, 1.0f);
+        if (n > 8) {
+            const float edges[] = {0.0f, -0.0f, 88.5f, -88.5f, 104.0f, -104.0f, 200.0f, -200.0f};
+            std::copy(std::begin(edges), std::end(edges), gate.begin());
+        }
+        std::vector<float> want(n, NAN), got(n, NAN);
+        lmrt_error err{};
+        REQUIRE(lmrt_kernel_swiglu(LMRT_KERNEL_REF, gate.data(), up.data(), want.data(), n, &err) == LMRT_OK);
+        for (lmrt_kernel_variant variant : variants) {
+            std::fill(got.begin(), got.end(), NAN);
+            REQUIRE(lmrt_kernel_swiglu(variant, gate.data(), up.data(), got.data(), n, &err) == LMRT_OK);
+            for (size_t i = 0; i < n; ++i) {
+                // a few ulp: the fast exp is within 1.5 ulp of e^x
+                const float tol = 4e-7f * std::fabs(want[i]) + 1e-30f;
+                if (!(std::fabs(got[i] - want[i]) <= tol)) {
+                    lmrt_test::fail(__FILE__, __LINE__, std::string(variant_name(variant)) + " n " + std::to_string(n) + " element " +
+                                                            std::to_string(i) + " (gate " + std::to_string(gate[i]) + "): " +
+                                                            std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+                    return;
+                }
+                ++checked;
+            }
+        }
+    }
+    // in place, as the forward pass calls it
+    std::vector<float> g = random_floats(rng, 37, 3.0f), up = random_floats(rng, 37, 1.0f), want(37);
+    lmrt_error err{};
+    REQUIRE(lmrt_kernel_swiglu(LMRT_KERNEL_REF, g.data(), up.data(), want.data(), 37, &err) == LMRT_OK);
+    for (lmrt_kernel_variant variant : variants) {
+        std::vector<float> inplace = g;
+        REQUIRE(lmrt_kernel_swiglu(variant, inplace.data(), up.data(), inplace.data(), 37, &err) == LMRT_OK);
+        for (size_t i = 0; i < 37; ++i) CHECK(std::fabs(inplace[i] - want[i]) <= 4e-7f * std::fabs(want[i]) + 1e-30f);
+    }
+    std::fprintf(stderr, "  %d outputs compared\n", checked);
+}

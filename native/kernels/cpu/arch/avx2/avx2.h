@@ -13,5 +13,6 @@ namespace lmrt::kernels::avx2 {
 
 const MatKernels *mat_kernels(uint32_t weight_type);
 void attention(const AttentionArgs &a);
+void swiglu(const float *gate, const float *up, float *y, int64_t n);
 
 } // namespace lmrt::kernels::avx2
