@@ -22,14 +22,6 @@ interface Fixture {
 
 const DIR = resolve(__dirname, '..', 'fixtures', 'parity');
 const MARGIN = 1e-3; // below this, llama.cpp's own choice is a near-tie
-// Models where llama.cpp's greedy tokens still part from ours before a
-// near-tie: Q4_0 weights in the qwen2/qwen3 graphs, where llama.cpp's
-// repacked Q4_0 GEMM sums in another order than ours; a float difference of
-// ~1e-7 flips the rounding of a Q8_0-encoded activation, and these
-// random-weight models amplify that into logit shifts of a few 1e-2. Their
-// logits are still held to the bounds below; the divergence is reported,
-// not hidden. (Open item of the CPU core issue.)
-const KNOWN_DIVERGENT = new Set(['qwen2-tiny-q4_0', 'qwen3-tiny-q4_0']);
 const tmp = tempDir();
 const report: string[] = [];
 afterAll(() => {
@@ -76,12 +68,11 @@ describe('logits and greedy tokens agree with llama.cpp', () => {
       const { tokens } = await model.generate(fx.prompt, { maxTokens: fx.greedy.length, ignoreEos: true });
       let compared = 0;
       for (const [i, step] of fx.greedy.entries()) {
-        if (step.margin < nearTie || (KNOWN_DIVERGENT.has(fx.name) && tokens[i] !== step.token)) break;
+        if (step.margin < nearTie) break;
         expect(tokens[i], `${fx.name}: greedy token ${i}`).toBe(step.token);
         ++compared;
       }
-      report.push(`  ${fx.name.padEnd(18)} ${maxDiff.toExponential(2)} (logits up to ${maxAbs.toFixed(1)})  ${overlap}/10  ${compared}/${fx.greedy.length}${KNOWN_DIVERGENT.has(fx.name) ? '  known divergence' : ''}`);
-      if (!KNOWN_DIVERGENT.has(fx.name)) expect(compared).toBeGreaterThanOrEqual(8);
+      report.push(`  ${fx.name.padEnd(18)} ${maxDiff.toExponential(2)} (logits up to ${maxAbs.toFixed(1)})  ${overlap}/10  ${compared}/${fx.greedy.length}${compared < fx.greedy.length ? `  (near-tie at step ${compared})` : ''}`);
       expect(maxDiff).toBeLessThan((quantised ? 4e-2 : 2e-3) * Math.max(1, maxAbs));
       expect(overlap).toBeGreaterThanOrEqual(9);
     });

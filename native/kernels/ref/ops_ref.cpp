@@ -41,8 +41,10 @@ void rope(float *x, int n_head, int head_dim, int n_rot, int pos, float freq_bas
             const int a = neox ? i : 2 * i;
             const int b = neox ? i + n_rot / 2 : 2 * i + 1;
             const float x0 = v[a], x1 = v[b];
-            v[a] = x0 * c - x1 * s;
-            v[b] = x0 * s + x1 * c;
+            // fused as llama.cpp's build contracts these expressions: one
+            // rounding here flips Q8_0 activation roundings later
+            v[a] = std::fma(x0, c, -(x1 * s));
+            v[b] = std::fma(x0, s, x1 * c);
             theta *= theta_scale;
         }
     }

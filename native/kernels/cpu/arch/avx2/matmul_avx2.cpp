@@ -2,6 +2,7 @@
 // byte products (maddubs) summed to int32 per block, scaled in float.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "../../../../core/half.h"
@@ -85,21 +86,27 @@ LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
     return hsum(acc);
 }
 
+// Q4_0 sums like llama.cpp's repacked Q4_0 kernels (which it uses for every
+// Q4_0 matrix on AVX2): each block's integer dot product whole, then one
+// fused multiply-add per block with the product of the two scales.
 LMRT_AVX2 float dot_q4_0(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ4_0 *>(w);
     const auto *b = static_cast<const BlockQ8_0 *>(x);
     const __m256i low = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
-    __m256 acc = _mm256_setzero_ps();
+    float acc = 0.0f;
     for (int64_t k = 0; k < n / 32; ++k) {
         const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a[k].qs));
         // elements 0..15 are the low nibbles, 16..31 the high ones
         const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
         const __m256i qa = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
         const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+        const __m256i lanes = dot_i8(qa, qb);
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+        s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+        acc = std::fma(static_cast<float>(_mm_cvtsi128_si32(s)), fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d), acc);
     }
-    return hsum(acc);
+    return acc;
 }
 
 // Sum over 32 elements of unsigned weights (< 64) times signed activations,
