@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "open_worker.h"
 
 namespace lmrt_addon {
 
@@ -253,65 +254,6 @@ Napi::Value ContextHandle::step(const Napi::CallbackInfo &info) {
     return p;
 }
 
-class OpenModelWorker : public Napi::AsyncWorker {
-  public:
-    OpenModelWorker(Napi::Env env, std::string path) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)) {}
-    ~OpenModelWorker() override { lmrt_model_free(model_); }
-    Napi::Promise promise() { return deferred_.Promise(); }
-    void Execute() override { status_ = lmrt_model_open(path_.c_str(), &model_, &err_); }
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (status_ != LMRT_OK) {
-            err_.status = status_;
-            deferred_.Reject(make_error(env, err_).Value());
-            return;
-        }
-        Napi::Object handle = addon_data(env).model_class.New({Napi::External<lmrt_model>::New(env, model_)});
-        model_ = nullptr;
-        deferred_.Resolve(handle);
-    }
-    void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
-  private:
-    Napi::Promise::Deferred deferred_;
-    std::string path_;
-    lmrt_model *model_ = nullptr;
-    lmrt_status status_ = LMRT_OK;
-    lmrt_error err_{};
-};
-
-class CreateContextWorker : public Napi::AsyncWorker {
-  public:
-    CreateContextWorker(Napi::Env env, Napi::Object model_obj, lmrt_model *model, lmrt_context_params params)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), model_(model), params_(params) {
-        model_obj_ = Napi::Persistent(model_obj);
-    }
-    ~CreateContextWorker() override { lmrt_context_free(ctx_); }
-    Napi::Promise promise() { return deferred_.Promise(); }
-    void Execute() override { status_ = lmrt_context_create(model_, &params_, &ctx_, &err_); }
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (status_ != LMRT_OK) {
-            err_.status = status_;
-            deferred_.Reject(make_error(env, err_).Value());
-            return;
-        }
-        Napi::Object handle = addon_data(env).context_class.New({Napi::External<lmrt_context>::New(env, ctx_), model_obj_.Value()});
-        ctx_ = nullptr;
-        deferred_.Resolve(handle);
-    }
-    void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
-  private:
-    Napi::Promise::Deferred deferred_;
-    Napi::ObjectReference model_obj_;
-    lmrt_model *model_;
-    lmrt_context_params params_;
-    lmrt_context *ctx_ = nullptr;
-    lmrt_status status_ = LMRT_OK;
-    lmrt_error err_{};
-};
-
 Napi::Value ModelHandle::create_context(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     lmrt_model *model = get(env);
@@ -322,10 +264,9 @@ Napi::Value ModelHandle::create_context(const Napi::CallbackInfo &info) {
         if (o.Get("batchSize").IsNumber()) p.n_batch = o.Get("batchSize").ToNumber().Uint32Value();
         if (o.Get("threads").IsNumber()) p.n_threads = o.Get("threads").ToNumber().Uint32Value();
     }
-    auto *worker = new CreateContextWorker(env, Value(), model, p);
-    Napi::Promise promise = worker->promise();
-    worker->Queue();
-    return promise;
+    auto open = [model, p](lmrt_context **out, lmrt_error *err) { return lmrt_context_create(model, &p, out, err); };
+    return OpenWorker<lmrt_context>::start(
+        new OpenWorker<lmrt_context>(env, open, lmrt_context_free, addon_data(env).context_class, {Value()}));
 }
 
 Napi::Value ModelHandle::tokenizer(const Napi::CallbackInfo &info) {
@@ -336,10 +277,9 @@ Napi::Value ModelHandle::tokenizer(const Napi::CallbackInfo &info) {
 Napi::Value model_open(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "E_INVALID_ARGUMENT", "modelOpen: path must be a string");
-    auto *worker = new OpenModelWorker(env, info[0].As<Napi::String>().Utf8Value());
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    auto open = [path](lmrt_model **out, lmrt_error *err) { return lmrt_model_open(path.c_str(), out, err); };
+    return OpenWorker<lmrt_model>::start(new OpenWorker<lmrt_model>(env, open, lmrt_model_free, addon_data(env).model_class));
 }
 
 } // namespace

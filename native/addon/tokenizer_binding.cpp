@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "open_worker.h"
 
 namespace lmrt_addon {
 
@@ -167,45 +168,13 @@ class TokenizerHandle : public Napi::ObjectWrap<TokenizerHandle> {
     Lender *lender_ = nullptr;
 };
 
-class OpenWorker : public Napi::AsyncWorker {
-  public:
-    OpenWorker(Napi::Env env, std::string path)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)) {}
-    ~OpenWorker() override { lmrt_tokenizer_free(tokenizer_); }
-
-    Napi::Promise promise() { return deferred_.Promise(); }
-
-    void Execute() override { status_ = lmrt_tokenizer_open(path_.c_str(), &tokenizer_, &err_); }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (status_ != LMRT_OK) {
-            err_.status = status_;
-            deferred_.Reject(make_error(env, err_).Value());
-            return;
-        }
-        Napi::Object handle = addon_data(env).tokenizer_class.New({Napi::External<lmrt_tokenizer>::New(env, tokenizer_)});
-        tokenizer_ = nullptr; // owned by the handle now
-        deferred_.Resolve(handle);
-    }
-
-    void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
-  private:
-    Napi::Promise::Deferred deferred_;
-    std::string path_;
-    lmrt_tokenizer *tokenizer_ = nullptr;
-    lmrt_status status_ = LMRT_OK;
-    lmrt_error err_{};
-};
-
 Napi::Value tokenizer_open(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "E_INVALID_ARGUMENT", "tokenizerOpen: path must be a string");
-    auto *worker = new OpenWorker(env, info[0].As<Napi::String>().Utf8Value());
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    auto open = [path](lmrt_tokenizer **out, lmrt_error *err) { return lmrt_tokenizer_open(path.c_str(), out, err); };
+    return OpenWorker<lmrt_tokenizer>::start(
+        new OpenWorker<lmrt_tokenizer>(env, open, lmrt_tokenizer_free, addon_data(env).tokenizer_class));
 }
 
 } // namespace

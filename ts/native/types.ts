@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { KvStats, ModelInfo } from '../model/model.js';
+
 /** A metadata array as the addon returns it. */
 export interface RawArray {
   elemType: number;
@@ -80,28 +82,9 @@ export interface RawTokenizer {
   dispose(): void;
 }
 
-export interface RawModelInfo {
-  architecture: string;
-  vocabSize: number;
-  trainContextLength: number;
-  embeddingLength: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  feedForwardLength: number;
-  parameterCount: number;
-  fileSize: number;
-}
-
-export interface RawKvStats {
-  blocksTotal: number;
-  blocksUsed: number;
-  blocksFree: number;
-  blockSize: number;
-  sequences: number;
-  bytes: number;
-}
+// The addon returns exactly the public shapes.
+export type RawModelInfo = ModelInfo;
+export type RawKvStats = KvStats;
 
 export interface RawContext {
   seqCreate(): number;
