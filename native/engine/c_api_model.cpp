@@ -148,7 +148,7 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         // validate: known sequences, tokens in range, positions appended in order
         ctx->growth.clear();
         ctx->scratch.logit_rows.clear();
-        std::vector<lmrt::BatchRow> batch(n);
+        std::vector<lmrt::BatchRow> &batch = ctx->scratch.batch; // sized for max_rows: no allocation per step
         for (uint32_t i = 0; i < n; ++i) {
             const lmrt_batch_row &r = rows[i];
             if (!ctx->kv.seq_valid(r.seq)) return invalid(err, "row %" PRId64 ": sequence %" PRId64 " does not exist", i, r.seq);

@@ -31,6 +31,7 @@ struct StepScratch {
     std::vector<std::vector<float>> scores;
     std::vector<std::vector<const uint16_t *>> k_blocks, v_blocks;
     std::vector<int> logit_rows;
+    std::vector<BatchRow> batch; // the validated rows
 
     void allocate(const HParams &hp, int max_rows, int n_threads, int max_positions, int max_blocks);
 };

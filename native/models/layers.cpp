@@ -30,6 +30,7 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
     k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
     v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
     logit_rows.reserve(R);
+    batch.resize(R);
 }
 
 namespace layers {
