@@ -41,7 +41,16 @@ struct MatKernels {
     ActType act;
     QuantizeActFn quantize;
     VecDotFn dot;
+    // When set, used for the rows a batch holds in whole groups of four (the
+    // first T - T % 4): llama.cpp's repacked GEMM for these types sums in a
+    // finer order than its single-row kernel, and lmrt follows both.
+    VecDotFn dot_grouped = nullptr;
 };
+
+// The dot product for row t of a batch of T rows.
+inline VecDotFn dot_for_row(const MatKernels &k, int64_t t, int64_t T) {
+    return k.dot_grouped != nullptr && t < T - T % 4 ? k.dot_grouped : k.dot;
+}
 
 // Attention of one query row over positions [first, last] of a sequence
 // whose K/V live in fixed-size blocks (see kv/kv_cache.h for the layout).
