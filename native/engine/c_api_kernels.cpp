@@ -34,7 +34,7 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     for (uint64_t t = 0; t < n_tokens; ++t) k->quantize(x + t * n_in, act.data() + t * act_bytes, static_cast<int64_t>(n_in));
     for (uint64_t o = 0; o < n_out; ++o) {
         for (uint64_t t = 0; t < n_tokens; ++t) {
-            const lmrt::kernels::VecDotFn dot = lmrt::kernels::dot_for_row(*k, static_cast<int64_t>(t), static_cast<int64_t>(n_tokens));
+            const lmrt::kernels::VecDotFn dot = lmrt::kernels::dot_for_row(*k, static_cast<int64_t>(t), static_cast<int64_t>(n_tokens), static_cast<int64_t>(n_in));
             y[t * n_out + o] = dot(static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w) + o * row_bytes, act.data() + t * act_bytes);
         }
     }

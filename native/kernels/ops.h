@@ -45,11 +45,16 @@ struct MatKernels {
     // first T - T % 4): llama.cpp's repacked GEMM for these types sums in a
     // finer order than its single-row kernel, and lmrt follows both.
     VecDotFn dot_grouped = nullptr;
+    // When set, used for every row of a batch of two or more rows whose
+    // length is a multiple of 8 (llama.cpp's tiled GEMM for float types).
+    VecDotFn dot_batched = nullptr;
 };
 
-// The dot product for row t of a batch of T rows.
-inline VecDotFn dot_for_row(const MatKernels &k, int64_t t, int64_t T) {
-    return k.dot_grouped != nullptr && t < T - T % 4 ? k.dot_grouped : k.dot;
+// The dot product for row t of a batch of T rows of n elements.
+inline VecDotFn dot_for_row(const MatKernels &k, int64_t t, int64_t T, int64_t n) {
+    if (k.dot_grouped != nullptr && t < T - T % 4) return k.dot_grouped;
+    if (k.dot_batched != nullptr && T >= 2 && n % 8 == 0) return k.dot_batched;
+    return k.dot;
 }
 
 // Attention of one query row over positions [first, last] of a sequence

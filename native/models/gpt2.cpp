@@ -91,22 +91,23 @@ void forward_gpt2(StepArgs &a, int ith, int nth) {
         layers::attention(a, ith, nth, il, q, cur);
         layers::matmul(a, ith, nth, L.wo, cur, E, T, s.tmp.data(), E);
         layers::add_bias(L.bo, s.tmp.data(), E, T, ith, nth);
-        for (int t = ith; t < T; t += nth) {
+        const int Tf = il + 1 < hp.n_layer ? T : layers::keep_logit_rows(a, ith, nth, x, s.tmp.data(), E);
+        for (int t = ith; t < Tf; t += nth) {
             float *xt = x + static_cast<size_t>(t) * E;
             const float *o = s.tmp.data() + static_cast<size_t>(t) * E;
             for (int i = 0; i < E; ++i) xt[i] += o[i];
             kernels::ref::layer_norm(xt, L.ffn_norm.f32(), L.ffn_norm_b.f32(), cur + static_cast<size_t>(t) * E, E, hp.norm_eps);
         }
-        layers::matmul(a, ith, nth, L.w_up, cur, E, T, s.ffn_a.data(), F);
-        for (int t = ith; t < T; t += nth) {
+        layers::matmul(a, ith, nth, L.w_up, cur, E, Tf, s.ffn_a.data(), F);
+        for (int t = ith; t < Tf; t += nth) {
             float *h = s.ffn_a.data() + static_cast<size_t>(t) * F;
             const float *b = L.b_up.f32();
             for (int i = 0; i < F; ++i) h[i] += b[i];
             kernels::ref::gelu(h, F);
         }
-        layers::matmul(a, ith, nth, L.w_down, s.ffn_a.data(), F, T, s.tmp.data(), E);
-        layers::add_bias(L.b_down, s.tmp.data(), E, T, ith, nth);
-        for (int t = ith; t < T; t += nth) {
+        layers::matmul(a, ith, nth, L.w_down, s.ffn_a.data(), F, Tf, s.tmp.data(), E);
+        layers::add_bias(L.b_down, s.tmp.data(), E, Tf, ith, nth);
+        for (int t = ith; t < Tf; t += nth) {
             float *xt = x + static_cast<size_t>(t) * E;
             const float *o = s.tmp.data() + static_cast<size_t>(t) * E;
             for (int i = 0; i < E; ++i) xt[i] += o[i];

@@ -1,5 +1,7 @@
 #include "layers.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 
@@ -48,7 +50,7 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const auto *base = static_cast<const uint8_t *>(w.data);
     for (int64_t o = o0; o < o1; ++o) {
         const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
-        for (int t = 0; t < T; ++t) y[t * y_stride + o] = kernels::dot_for_row(*k, t, T)(n_in, row, act + static_cast<size_t>(t) * act_bytes);
+        for (int t = 0; t < T; ++t) y[t * y_stride + o] = kernels::dot_for_row(*k, t, T, n_in)(n_in, row, act + static_cast<size_t>(t) * act_bytes);
     }
     a.pool.barrier();
 }
@@ -103,6 +105,24 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
     a.pool.barrier();
 }
 
+int keep_logit_rows(StepArgs &a, int ith, int nth, float *x, float *o, int E) {
+    const std::vector<int> &rows = a.s.logit_rows;
+    const int n = static_cast<int>(rows.size());
+    a.pool.barrier(); // x and o rows were last written by their own threads
+    if (ith == 0) {
+        // rows ascend, so each source is at or after its destination
+        for (int j = 0; j < n; ++j) {
+            const size_t from = static_cast<size_t>(rows[static_cast<size_t>(j)]) * E, to = static_cast<size_t>(j) * E;
+            if (from == to) continue;
+            std::memmove(x + to, x + from, sizeof(float) * E);
+            std::memmove(o + to, o + from, sizeof(float) * E);
+        }
+    }
+    (void)nth;
+    a.pool.barrier();
+    return n;
+}
+
 void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &norm_b, bool layer_norm, const Tensor &output) {
     const int E = a.hp.n_embd;
     const std::vector<int> &rows = a.s.logit_rows;
@@ -111,7 +131,7 @@ void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &nor
     a.pool.barrier(); // the rows were last written by their own threads
     float *cur = a.s.cur.data();
     for (int j = ith; j < n; j += nth) {
-        const float *x = a.s.x.data() + static_cast<size_t>(rows[static_cast<size_t>(j)]) * E;
+        const float *x = a.s.x.data() + static_cast<size_t>(j) * E;
         if (layer_norm) {
             kernels::ref::layer_norm(x, norm.f32(), norm_b ? norm_b.f32() : nullptr, cur + static_cast<size_t>(j) * E, E, a.hp.norm_eps);
         } else {

@@ -17,6 +17,13 @@ void add_bias(const Tensor &b, float *y, int64_t stride, int T, int ith, int nth
 void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *out);
 
 // Final norm of the rows that want logits, then the output projection.
+// In the last layer, after attention: like llama.cpp, only the rows that
+// want logits go on through the feed-forward block. Moves those rows of x
+// and of the attention output o (both [T, E]) to the front, in order, and
+// returns how many there are. The KV cache already holds every row.
+int keep_logit_rows(StepArgs &a, int ith, int nth, float *x, float *o, int E);
+
+// Final norm and output projection of the rows keep_logit_rows kept.
 void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &norm_b, bool layer_norm, const Tensor &output);
 
 } // namespace lmrt::layers

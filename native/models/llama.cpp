@@ -136,21 +136,22 @@ void forward_llama(StepArgs &a, int ith, int nth) {
         layers::attention(a, ith, nth, il, q, s.attn.data());
         layers::matmul(a, ith, nth, L.wo, s.attn.data(), QD, T, s.tmp.data(), E);
         layers::add_bias(L.bo, s.tmp.data(), E, T, ith, nth);
-        for (int t = ith; t < T; t += nth) {
+        const int Tf = il + 1 < hp.n_layer ? T : layers::keep_logit_rows(a, ith, nth, x, s.tmp.data(), E);
+        for (int t = ith; t < Tf; t += nth) {
             float *xt = x + static_cast<size_t>(t) * E;
             const float *o = s.tmp.data() + static_cast<size_t>(t) * E;
             for (int i = 0; i < E; ++i) xt[i] += o[i];
             kernels::ref::rms_norm(xt, L.ffn_norm.f32(), cur + static_cast<size_t>(t) * E, E, hp.norm_eps);
         }
-        layers::matmul(a, ith, nth, L.w_gate, cur, E, T, s.ffn_a.data(), F);
-        layers::matmul(a, ith, nth, L.w_up, cur, E, T, s.ffn_b.data(), F);
+        layers::matmul(a, ith, nth, L.w_gate, cur, E, Tf, s.ffn_a.data(), F);
+        layers::matmul(a, ith, nth, L.w_up, cur, E, Tf, s.ffn_b.data(), F);
         const kernels::SwigluFn swiglu = kernels::best_swiglu();
-        for (int t = ith; t < T; t += nth) {
+        for (int t = ith; t < Tf; t += nth) {
             float *g = s.ffn_a.data() + static_cast<size_t>(t) * F;
             swiglu(g, s.ffn_b.data() + static_cast<size_t>(t) * F, g, F);
         }
-        layers::matmul(a, ith, nth, L.w_down, s.ffn_a.data(), F, T, s.tmp.data(), E);
-        for (int t = ith; t < T; t += nth) {
+        layers::matmul(a, ith, nth, L.w_down, s.ffn_a.data(), F, Tf, s.tmp.data(), E);
+        for (int t = ith; t < Tf; t += nth) {
             float *xt = x + static_cast<size_t>(t) * E;
             const float *o = s.tmp.data() + static_cast<size_t>(t) * E;
             for (int i = 0; i < E; ++i) xt[i] += o[i];

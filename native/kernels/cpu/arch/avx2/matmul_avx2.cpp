@@ -36,17 +36,37 @@ LMRT_AVX2 inline __m256i dot_i8(__m256i a, __m256i b) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
 }
 
+// Float dot products in llama.cpp's two orders: a single row goes through
+// its plain dot product (four 8-lane accumulators over 32-element steps,
+// folded pairwise, then the tail), a batch of rows through its tiled GEMM
+// (one 8-lane accumulator).
+LMRT_AVX2 inline float fold4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    const __m256 x = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+    const __m128 t = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    const __m128 h = _mm_hadd_ps(t, t);
+    return _mm_cvtss_f32(_mm_hadd_ps(h, h));
+}
+
 LMRT_AVX2 float dot_f32(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const float *>(w);
     const auto *b = static_cast<const float *>(x);
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const int64_t np = n & ~int64_t{31};
+    for (int64_t i = 0; i < np; i += 32) {
+        for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * j), _mm256_loadu_ps(b + i + 8 * j), acc[j]);
     }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    float sum = fold4(acc[0], acc[1], acc[2], acc[3]);
+    for (int64_t i = np; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+}
+
+LMRT_AVX2 float dot_f32_batched(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const float *>(w);
+    const auto *b = static_cast<const float *>(x);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    float sum = hsum(acc);
     for (; i < n; ++i) sum += a[i] * b[i];
     return sum;
 }
@@ -70,6 +90,32 @@ LMRT_AVX2 float dot_half(int64_t n, const void *w, const void *x) {
     for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(Load(a + i), Load(b + i), acc0);
     float sum = hsum(_mm256_add_ps(acc0, acc1));
     for (; i < n; ++i) sum += Scalar(a[i]) * Scalar(b[i]);
+    return sum;
+}
+
+// F16 in llama.cpp's two orders (see dot_f32): a single row's tail past the
+// last multiple of 32 is summed in double.
+LMRT_AVX2 float dot_f16(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const uint16_t *>(w);
+    const auto *b = static_cast<const uint16_t *>(x);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const int64_t np = n & ~int64_t{31};
+    for (int64_t i = 0; i < np; i += 32) {
+        for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(load_f16(a + i + 8 * j), load_f16(b + i + 8 * j), acc[j]);
+    }
+    double sum = fold4(acc[0], acc[1], acc[2], acc[3]);
+    for (int64_t i = np; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]));
+    return static_cast<float>(sum);
+}
+
+LMRT_AVX2 float dot_f16_batched(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const uint16_t *>(w);
+    const auto *b = static_cast<const uint16_t *>(x);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(load_f16(a + i), load_f16(b + i), acc);
+    float sum = hsum(acc);
+    for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]);
     return sum;
 }
 
@@ -246,8 +292,8 @@ LMRT_AVX2 float dot_q6_k(int64_t n, const void *w, const void *x) {
 
 const MatKernels *ref_of(uint32_t t) { return ref::mat_kernels(t); }
 
-const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_f32};
-const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_half<load_f16, fp16_to_fp32>};
+const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_f32, nullptr, dot_f32_batched};
+const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_f16, nullptr, dot_f16_batched};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
 const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};
