@@ -48,6 +48,8 @@ struct MatKernels {
     // When set, used for every row of a batch of two or more rows whose
     // length is a multiple of 8 (llama.cpp's tiled GEMM for float types).
     VecDotFn dot_batched = nullptr;
+    // dot_batched of one weight row with four activation rows at once.
+    void (*dot_batched4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
 };
 
 // The dot product for row t of a batch of T rows of n elements.
@@ -55,6 +57,22 @@ inline VecDotFn dot_for_row(const MatKernels &k, int64_t t, int64_t T, int64_t n
     if (k.dot_grouped != nullptr && t < T - T % 4) return k.dot_grouped;
     if (k.dot_batched != nullptr && T >= 2 && n % 8 == 0) return k.dot_batched;
     return k.dot;
+}
+
+// y[t * y_stride] = weight row w · activation row t, for the T encoded rows
+// at act (act_bytes apart).
+inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_t *act, size_t act_bytes, int64_t T, float *y,
+                     int64_t y_stride) {
+    int64_t t = 0;
+    if (k.dot_batched4 != nullptr && k.dot_grouped == nullptr && T >= 2 && n % 8 == 0) {
+        for (; t + 4 <= T; t += 4) {
+            const void *const x[4] = {act + t * act_bytes, act + (t + 1) * act_bytes, act + (t + 2) * act_bytes, act + (t + 3) * act_bytes};
+            float out[4];
+            k.dot_batched4(n, w, x, out);
+            for (int i = 0; i < 4; ++i) y[(t + i) * y_stride] = out[i];
+        }
+    }
+    for (; t < T; ++t) y[t * y_stride] = dot_for_row(k, t, T, n)(n, w, act + t * act_bytes);
 }
 
 // Attention of one query row over positions [first, last] of a sequence

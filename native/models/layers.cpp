@@ -50,7 +50,7 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const auto *base = static_cast<const uint8_t *>(w.data);
     for (int64_t o = o0; o < o1; ++o) {
         const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
-        for (int t = 0; t < T; ++t) y[t * y_stride + o] = kernels::dot_for_row(*k, t, T, n_in)(n_in, row, act + static_cast<size_t>(t) * act_bytes);
+        kernels::dot_rows(*k, n_in, row, act, act_bytes, T, y + o, y_stride);
     }
     a.pool.barrier();
 }

@@ -119,6 +119,28 @@ LMRT_AVX2 float dot_f16_batched(int64_t n, const void *w, const void *x) {
     return sum;
 }
 
+// dot_f32_batched / dot_f16_batched for four activation rows sharing one
+// weight row: the same per-row order, four independent chains.
+template <typename T, __m256 (*Load)(const T *), float (*Scalar)(T)>
+LMRT_AVX2 void dot_batched4(int64_t n, const void *w, const void *const x[4], float out[4]) {
+    const auto *a = static_cast<const T *>(w);
+    const T *b[4] = {static_cast<const T *>(x[0]), static_cast<const T *>(x[1]), static_cast<const T *>(x[2]), static_cast<const T *>(x[3])};
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 wa = Load(a + i);
+        for (int r = 0; r < 4; ++r) acc[r] = _mm256_fmadd_ps(wa, Load(b[r] + i), acc[r]);
+    }
+    for (int r = 0; r < 4; ++r) {
+        float sum = hsum(acc[r]);
+        for (int64_t j = i; j < n; ++j) sum += Scalar(a[j]) * Scalar(b[r][j]);
+        out[r] = sum;
+    }
+}
+
+LMRT_AVX2 inline __m256 load_f32(const float *p) { return _mm256_loadu_ps(p); }
+inline float same_f32(float v) { return v; }
+
 LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ8_0 *>(w);
     const auto *b = static_cast<const BlockQ8_0 *>(x);
@@ -292,8 +314,8 @@ LMRT_AVX2 float dot_q6_k(int64_t n, const void *w, const void *x) {
 
 const MatKernels *ref_of(uint32_t t) { return ref::mat_kernels(t); }
 
-const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_f32, nullptr, dot_f32_batched};
-const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_f16, nullptr, dot_f16_batched};
+const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_f32, nullptr, dot_f32_batched, dot_batched4<float, load_f32, same_f32>};
+const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_f16, nullptr, dot_f16_batched, dot_batched4<uint16_t, load_f16, fp16_to_fp32>};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
 const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};
