@@ -47,34 +47,41 @@ LMRT_AVX2 inline float fold4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
     return _mm_cvtss_f32(_mm_hadd_ps(h, h));
 }
 
-LMRT_AVX2 float dot_f32(int64_t n, const void *w, const void *x) {
-    const auto *a = static_cast<const float *>(w);
-    const auto *b = static_cast<const float *>(x);
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const int64_t np = n & ~int64_t{31};
-    for (int64_t i = 0; i < np; i += 32) {
-        for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * j), _mm256_loadu_ps(b + i + 8 * j), acc[j]);
-    }
-    float sum = fold4(acc[0], acc[1], acc[2], acc[3]);
-    for (int64_t i = np; i < n; ++i) sum += a[i] * b[i];
-    return sum;
-}
-
-LMRT_AVX2 float dot_f32_batched(int64_t n, const void *w, const void *x) {
-    const auto *a = static_cast<const float *>(w);
-    const auto *b = static_cast<const float *>(x);
-    __m256 acc = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-    float sum = hsum(acc);
-    for (; i < n; ++i) sum += a[i] * b[i];
-    return sum;
-}
-
+LMRT_AVX2 inline __m256 load_f32(const float *p) { return _mm256_loadu_ps(p); }
+inline float same_f32(float v) { return v; }
 LMRT_AVX2 inline __m256 load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
 LMRT_AVX2 inline __m256 load_bf16(const uint16_t *p) {
     const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+// A single row (ggml's plain dot product); the tail past the last multiple of
+// 32 is summed in Tail: float for F32, double for F16, as ggml does.
+template <typename T, __m256 (*Load)(const T *), float (*Scalar)(T), typename Tail>
+LMRT_AVX2 float dot_single(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const T *>(w);
+    const auto *b = static_cast<const T *>(x);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const int64_t np = n & ~int64_t{31};
+    for (int64_t i = 0; i < np; i += 32) {
+        for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(Load(a + i + 8 * j), Load(b + i + 8 * j), acc[j]);
+    }
+    Tail sum = fold4(acc[0], acc[1], acc[2], acc[3]);
+    for (int64_t i = np; i < n; ++i) sum += static_cast<Tail>(Scalar(a[i]) * Scalar(b[i]));
+    return static_cast<float>(sum);
+}
+
+// A row of a batch (ggml's tiled GEMM): one 8-lane accumulator.
+template <typename T, __m256 (*Load)(const T *), float (*Scalar)(T)>
+LMRT_AVX2 float dot_batched(int64_t n, const void *w, const void *x) {
+    const auto *a = static_cast<const T *>(w);
+    const auto *b = static_cast<const T *>(x);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(Load(a + i), Load(b + i), acc);
+    float sum = hsum(acc);
+    for (; i < n; ++i) sum += Scalar(a[i]) * Scalar(b[i]);
+    return sum;
 }
 
 template <__m256 (*Load)(const uint16_t *), float (*Scalar)(uint16_t)>
@@ -93,34 +100,8 @@ LMRT_AVX2 float dot_half(int64_t n, const void *w, const void *x) {
     return sum;
 }
 
-// F16 in llama.cpp's two orders (see dot_f32): a single row's tail past the
-// last multiple of 32 is summed in double.
-LMRT_AVX2 float dot_f16(int64_t n, const void *w, const void *x) {
-    const auto *a = static_cast<const uint16_t *>(w);
-    const auto *b = static_cast<const uint16_t *>(x);
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const int64_t np = n & ~int64_t{31};
-    for (int64_t i = 0; i < np; i += 32) {
-        for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(load_f16(a + i + 8 * j), load_f16(b + i + 8 * j), acc[j]);
-    }
-    double sum = fold4(acc[0], acc[1], acc[2], acc[3]);
-    for (int64_t i = np; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]));
-    return static_cast<float>(sum);
-}
-
-LMRT_AVX2 float dot_f16_batched(int64_t n, const void *w, const void *x) {
-    const auto *a = static_cast<const uint16_t *>(w);
-    const auto *b = static_cast<const uint16_t *>(x);
-    __m256 acc = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(load_f16(a + i), load_f16(b + i), acc);
-    float sum = hsum(acc);
-    for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]);
-    return sum;
-}
-
-// dot_f32_batched / dot_f16_batched for four activation rows sharing one
-// weight row: the same per-row order, four independent chains.
+// dot_batched for four activation rows sharing one weight row: the same
+// per-row order, four independent chains.
 template <typename T, __m256 (*Load)(const T *), float (*Scalar)(T)>
 LMRT_AVX2 void dot_batched4(int64_t n, const void *w, const void *const x[4], float out[4]) {
     const auto *a = static_cast<const T *>(w);
@@ -137,9 +118,6 @@ LMRT_AVX2 void dot_batched4(int64_t n, const void *w, const void *const x[4], fl
         out[r] = sum;
     }
 }
-
-LMRT_AVX2 inline __m256 load_f32(const float *p) { return _mm256_loadu_ps(p); }
-inline float same_f32(float v) { return v; }
 
 LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ8_0 *>(w);
@@ -314,8 +292,10 @@ LMRT_AVX2 float dot_q6_k(int64_t n, const void *w, const void *x) {
 
 const MatKernels *ref_of(uint32_t t) { return ref::mat_kernels(t); }
 
-const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_f32, nullptr, dot_f32_batched, dot_batched4<float, load_f32, same_f32>};
-const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_f16, nullptr, dot_f16_batched, dot_batched4<uint16_t, load_f16, fp16_to_fp32>};
+const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_single<float, load_f32, same_f32, float>, nullptr,
+                      dot_batched<float, load_f32, same_f32>, dot_batched4<float, load_f32, same_f32>};
+const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_f16, fp16_to_fp32, double>, nullptr,
+                      dot_batched<uint16_t, load_f16, fp16_to_fp32>, dot_batched4<uint16_t, load_f16, fp16_to_fp32>};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
 const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};
