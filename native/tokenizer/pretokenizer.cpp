@@ -209,6 +209,17 @@ struct Segment {
         prev = e;
         return len;
     }
+    // Length of the English contraction ('s 't 'm 'd 're 've 'll) at an
+    // apostrophe at pos, or 0; fold_case also takes 'S, 'RE, ...
+    size_t contraction(size_t pos, bool fold_case) const {
+        if (cpt_at(pos) != '\'' || pos + 1 >= end) return 0;
+        const auto at = [&](size_t p) { return fold_case ? unicode_tolower(cpt_at(p)) : cpt_at(p); };
+        const uint32_t n1 = at(pos + 1);
+        if (n1 == 's' || n1 == 't' || n1 == 'm' || n1 == 'd') return 2;
+        if (pos + 2 >= end) return 0;
+        const uint32_t n2 = at(pos + 2);
+        return (n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l') ? 3 : 0;
+    }
 };
 
 // llama.cpp's hand-written GPT-2 splitter.
@@ -224,19 +235,9 @@ void split_gpt2(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets *o
         for (size_t pos = seg.ini; pos < end;) {
             const uint32_t cpt = cpt_at(pos);
             const uint16_t flags = flags_at(pos);
-            if (cpt == '\'' && pos + 1 < end) {
-                const uint32_t n1 = cpt_at(pos + 1);
-                if (n1 == 's' || n1 == 't' || n1 == 'm' || n1 == 'd') {
-                    pos += add(pos + 2);
-                    continue;
-                }
-                if (pos + 2 < end) {
-                    const uint32_t n2 = cpt_at(pos + 2);
-                    if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l')) {
-                        pos += add(pos + 3);
-                        continue;
-                    }
-                }
+            if (const size_t c = seg.contraction(pos, false)) {
+                pos += add(pos + c);
+                continue;
             }
             uint16_t f2 = cpt == ' ' ? flags_at(pos + 1) : flags;
             if (f2 & kUnicodeLetter) {
@@ -290,19 +291,9 @@ void split_llama3(const std::vector<uint32_t> &cpts, const Offsets &in, Offsets 
         for (size_t pos = seg.ini; pos < end;) {
             const uint32_t cpt = cpt_at(pos);
             const uint16_t flags = flags_at(pos);
-            if (cpt == '\'' && pos + 1 < end) {
-                const uint32_t n1 = unicode_tolower(cpt_at(pos + 1));
-                if (n1 == 's' || n1 == 't' || n1 == 'm' || n1 == 'd') {
-                    pos += add(pos + 2);
-                    continue;
-                }
-                if (pos + 2 < end) {
-                    const uint32_t n2 = unicode_tolower(cpt_at(pos + 2));
-                    if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l')) {
-                        pos += add(pos + 3);
-                        continue;
-                    }
-                }
+            if (const size_t c = seg.contraction(pos, true)) {
+                pos += add(pos + c);
+                continue;
             }
             if (!(cpt == '\r' || cpt == '\n' || (flags & kUnicodeNumber))) {
                 if ((flags & kUnicodeLetter) || (flags_at(pos + 1) & kUnicodeLetter)) {

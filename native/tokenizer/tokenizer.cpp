@@ -19,6 +19,16 @@ struct Symbol {
     size_t offset, length;
 };
 
+// Joins symbol `right` into its left neighbour `left` (right becomes empty).
+void merge_symbols(std::vector<Symbol> &symbols, int left, int right) {
+    Symbol &l = symbols[static_cast<size_t>(left)];
+    Symbol &r = symbols[static_cast<size_t>(right)];
+    l.length += r.length;
+    r.length = 0;
+    l.next = r.next;
+    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = left;
+}
+
 void split_utf8_chars(std::string_view text, std::vector<Symbol> *symbols) {
     symbols->clear();
     for (size_t pos = 0; pos < text.size();) {
@@ -163,10 +173,7 @@ void Tokenizer::tokenize_spm(std::string_view text, std::vector<TokenId> *out) c
         Symbol &l = symbols[static_cast<size_t>(b.left)];
         Symbol &r = symbols[static_cast<size_t>(b.right)];
         if (l.length == 0 || r.length == 0 || l.length + r.length != b.length) continue; // stale
-        l.length += r.length;
-        r.length = 0;
-        l.next = r.next;
-        if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = b.left;
+        merge_symbols(symbols, b.left, b.right);
         try_add(l.prev, b.left);
         try_add(b.left, l.next);
     }
@@ -232,10 +239,7 @@ void Tokenizer::tokenize_bpe(std::string_view text, std::vector<TokenId> *out) c
             Symbol &l = symbols[static_cast<size_t>(b.left)];
             Symbol &r = symbols[static_cast<size_t>(b.right)];
             if (l.length != b.left_length || r.length != b.right_length || l.next != b.right) continue; // stale
-            l.length += r.length;
-            r.length = 0;
-            l.next = r.next;
-            if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = b.left;
+            merge_symbols(symbols, b.left, b.right);
             try_add(l.prev, b.left);
             try_add(b.left, l.next);
         }
