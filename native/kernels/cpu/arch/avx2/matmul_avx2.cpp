@@ -165,54 +165,47 @@ LMRT_AVX2 inline __m256i two_scales(int a, int b) {
     return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
 }
 
+// Q4_K, sub-blocks 2c and 2c+1 of a block: the scaled products as 8 int32
+// lanes, and the minimums times the activation sums.
+LMRT_AVX2 inline __m256i q4_k_pair(const BlockQ4_K &a, const BlockQ8_K &b, const uint8_t *sc, int c) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a.qs + 32 * c));
+    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b.qs + 64 * c));
+    const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b.qs + 64 * c + 32));
+    return _mm256_add_epi32(scaled_dot_u8(_mm256_and_si256(q, low), x0, _mm256_set1_epi16(sc[2 * c])),
+                            scaled_dot_u8(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), x1, _mm256_set1_epi16(sc[2 * c + 1])));
+}
+
+inline int q4_k_pair_mins(const BlockQ8_K &b, const uint8_t *mn, int c) {
+    return mn[2 * c] * (b.bsums[4 * c] + b.bsums[4 * c + 1]) + mn[2 * c + 1] * (b.bsums[4 * c + 2] + b.bsums[4 * c + 3]);
+}
+
 // Q4_K sums like llama.cpp's repacked Q4_K kernels (used for every Q4_K
-// matrix on AVX2): per block the exact integer sums of the scaled products
-// and of the minimums, each folded in with one fused multiply-add; the two
-// totals are subtracted at the end.
+// matrix on AVX2). For a single row: per block the exact integer sums of
+// the scaled products and of the minimums, each folded in with one fused
+// multiply-add; the two totals are subtracted at the end. For rows taken
+// four at a time (its GEMM; Grouped): the same, per pair of sub-blocks.
+template <bool Grouped>
 LMRT_AVX2 float dot_q4_k(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ4_K *>(w);
     const auto *b = static_cast<const BlockQ8_K *>(x);
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    float scaled = 0.0f, offsets = 0.0f;
-    for (int64_t k = 0; k < n / 256; ++k) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, a[k].scales, &sc[j], &mn[j]);
-        int mins = 0;
-        for (int j = 0; j < 8; ++j) mins += mn[j] * (b[k].bsums[2 * j] + b[k].bsums[2 * j + 1]);
-        __m256i acc = _mm256_setzero_si256();
-        for (int c = 0; c < 4; ++c) {
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs + 32 * c));
-            const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c));
-            const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c + 32));
-            acc = _mm256_add_epi32(acc, scaled_dot_u8(_mm256_and_si256(q, low), x0, _mm256_set1_epi16(sc[2 * c])));
-            acc = _mm256_add_epi32(acc, scaled_dot_u8(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), x1, _mm256_set1_epi16(sc[2 * c + 1])));
-        }
-        scaled = std::fma(static_cast<float>(hsum_i32(acc)), fp16_to_fp32(a[k].d) * b[k].d, scaled);
-        offsets = std::fma(static_cast<float>(mins), fp16_to_fp32(a[k].dmin) * b[k].d, offsets);
-    }
-    return scaled - offsets;
-}
-
-// The same sum as llama.cpp's repacked Q4_K GEMM forms it for rows taken
-// four at a time: one fused multiply-add per pair of sub-blocks.
-LMRT_AVX2 float dot_q4_k_grouped(int64_t n, const void *w, const void *x) {
-    const auto *a = static_cast<const BlockQ4_K *>(w);
-    const auto *b = static_cast<const BlockQ8_K *>(x);
-    const __m256i low = _mm256_set1_epi8(0x0F);
     float scaled = 0.0f, offsets = 0.0f;
     for (int64_t k = 0; k < n / 256; ++k) {
         uint8_t sc[8], mn[8];
         for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, a[k].scales, &sc[j], &mn[j]);
         const float d = fp16_to_fp32(a[k].d) * b[k].d, dmin = fp16_to_fp32(a[k].dmin) * b[k].d;
+        __m256i acc = _mm256_setzero_si256();
+        int mins = 0;
         for (int c = 0; c < 4; ++c) {
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs + 32 * c));
-            const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c));
-            const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c + 32));
-            const __m256i acc = _mm256_add_epi32(scaled_dot_u8(_mm256_and_si256(q, low), x0, _mm256_set1_epi16(sc[2 * c])),
-                                                 scaled_dot_u8(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), x1,
-                                                               _mm256_set1_epi16(sc[2 * c + 1])));
-            const int mins = mn[2 * c] * (b[k].bsums[4 * c] + b[k].bsums[4 * c + 1]) +
-                             mn[2 * c + 1] * (b[k].bsums[4 * c + 2] + b[k].bsums[4 * c + 3]);
+            if (Grouped) {
+                scaled = std::fma(static_cast<float>(hsum_i32(q4_k_pair(a[k], b[k], sc, c))), d, scaled);
+                offsets = std::fma(static_cast<float>(q4_k_pair_mins(b[k], mn, c)), dmin, offsets);
+            } else {
+                acc = _mm256_add_epi32(acc, q4_k_pair(a[k], b[k], sc, c));
+                mins += q4_k_pair_mins(b[k], mn, c);
+            }
+        }
+        if (!Grouped) {
             scaled = std::fma(static_cast<float>(hsum_i32(acc)), d, scaled);
             offsets = std::fma(static_cast<float>(mins), dmin, offsets);
         }
@@ -299,7 +292,7 @@ const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
 const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};
-const MatKernels kQ4_K{"avx2", ActType::kQ8_K, nullptr, dot_q4_k, dot_q4_k_grouped};
+const MatKernels kQ4_K{"avx2", ActType::kQ8_K, nullptr, dot_q4_k<false>, dot_q4_k<true>};
 const MatKernels kQ5_K{"avx2", ActType::kQ8_K, nullptr, dot_q5_k};
 const MatKernels kQ6_K{"avx2", ActType::kQ8_K, nullptr, dot_q6_k};
 
