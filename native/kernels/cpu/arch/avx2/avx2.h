@@ -5,6 +5,8 @@
 // baseline code then stay baseline wherever the linker keeps one copy.
 #pragma once
 
+#include <immintrin.h>
+
 #include "../../../ops.h"
 
 #define LMRT_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -13,6 +15,14 @@ namespace lmrt::kernels::avx2 {
 
 const MatKernels *mat_kernels(uint32_t weight_type);
 void attention(const AttentionArgs &a);
+
+// Horizontal sum in ggml's order: (x0+x4 + x2+x6) + (x1+x5 + x3+x7).
+LMRT_AVX2 inline float hsum8(__m256 x) {
+    __m128 s = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
 void swiglu(const float *gate, const float *up, float *y, int64_t n);
 
 } // namespace lmrt::kernels::avx2

@@ -41,12 +41,4 @@ LMRT_AVX2 inline __m256 exp8(__m256 x) {
     return _mm256_or_ps(_mm256_and_ps(huge, _mm256_mul_ps(s1, s1)), _mm256_andnot_ps(huge, finite));
 }
 
-// Horizontal sum in ggml's order: (x0+x4 + x2+x6) + (x1+x5 + x3+x7).
-LMRT_AVX2 inline float hsum8(__m256 x) {
-    __m128 s = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 } // namespace lmrt::kernels::avx2

@@ -14,14 +14,6 @@ namespace lmrt::kernels::avx2 {
 
 namespace {
 
-LMRT_AVX2 inline float hsum(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v);
-    lo = _mm_add_ps(lo, _mm256_extractf128_ps(v, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 LMRT_AVX2 inline int hsum_i32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -79,7 +71,7 @@ LMRT_AVX2 float dot_batched(int64_t n, const void *w, const void *x) {
     __m256 acc = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(Load(a + i), Load(b + i), acc);
-    float sum = hsum(acc);
+    float sum = hsum8(acc);
     for (; i < n; ++i) sum += Scalar(a[i]) * Scalar(b[i]);
     return sum;
 }
@@ -95,7 +87,7 @@ LMRT_AVX2 float dot_half(int64_t n, const void *w, const void *x) {
         acc1 = _mm256_fmadd_ps(Load(a + i + 8), Load(b + i + 8), acc1);
     }
     for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(Load(a + i), Load(b + i), acc0);
-    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    float sum = hsum8(_mm256_add_ps(acc0, acc1));
     for (; i < n; ++i) sum += Scalar(a[i]) * Scalar(b[i]);
     return sum;
 }
@@ -113,7 +105,7 @@ LMRT_AVX2 void dot_batched4(int64_t n, const void *w, const void *const x[4], fl
         for (int r = 0; r < 4; ++r) acc[r] = _mm256_fmadd_ps(wa, Load(b[r] + i), acc[r]);
     }
     for (int r = 0; r < 4; ++r) {
-        float sum = hsum(acc[r]);
+        float sum = hsum8(acc[r]);
         for (int64_t j = i; j < n; ++j) sum += Scalar(a[j]) * Scalar(b[r][j]);
         out[r] = sum;
     }
@@ -129,7 +121,7 @@ LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
         const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
     }
-    return hsum(acc);
+    return hsum8(acc);
 }
 
 // Q4_0 sums like llama.cpp's repacked Q4_0 kernels (which it uses for every
@@ -146,11 +138,7 @@ LMRT_AVX2 float dot_q4_0(int64_t n, const void *w, const void *x) {
         const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
         const __m256i qa = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
         const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
-        const __m256i lanes = dot_i8(qa, qb);
-        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
-        s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-        acc = std::fma(static_cast<float>(_mm_cvtsi128_si32(s)), fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d), acc);
+        acc = std::fma(static_cast<float>(hsum_i32(dot_i8(qa, qb))), fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d), acc);
     }
     return acc;
 }
