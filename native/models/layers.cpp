@@ -105,7 +105,7 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
     a.pool.barrier();
 }
 
-int keep_logit_rows(StepArgs &a, int ith, int nth, float *x, float *o, int E) {
+int keep_logit_rows(StepArgs &a, int ith, float *x, float *o, int E) {
     const std::vector<int> &rows = a.s.logit_rows;
     const int n = static_cast<int>(rows.size());
     a.pool.barrier(); // x and o rows were last written by their own threads
@@ -118,7 +118,6 @@ int keep_logit_rows(StepArgs &a, int ith, int nth, float *x, float *o, int E) {
             std::memmove(o + to, o + from, sizeof(float) * E);
         }
     }
-    (void)nth;
     a.pool.barrier();
     return n;
 }

@@ -21,7 +21,7 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
 // want logits go on through the feed-forward block. Moves those rows of x
 // and of the attention output o (both [T, E]) to the front, in order, and
 // returns how many there are. The KV cache already holds every row.
-int keep_logit_rows(StepArgs &a, int ith, int nth, float *x, float *o, int E);
+int keep_logit_rows(StepArgs &a, int ith, float *x, float *o, int E);
 
 // Final norm and output projection of the rows keep_logit_rows kept.
 void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &norm_b, bool layer_norm, const Tensor &output);

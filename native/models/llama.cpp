@@ -136,7 +136,7 @@ void forward_llama(StepArgs &a, int ith, int nth) {
         layers::attention(a, ith, nth, il, q, s.attn.data());
         layers::matmul(a, ith, nth, L.wo, s.attn.data(), QD, T, s.tmp.data(), E);
         layers::add_bias(L.bo, s.tmp.data(), E, T, ith, nth);
-        const int Tf = il + 1 < hp.n_layer ? T : layers::keep_logit_rows(a, ith, nth, x, s.tmp.data(), E);
+        const int Tf = il + 1 < hp.n_layer ? T : layers::keep_logit_rows(a, ith, x, s.tmp.data(), E);
         for (int t = ith; t < Tf; t += nth) {
             float *xt = x + static_cast<size_t>(t) * E;
             const float *o = s.tmp.data() + static_cast<size_t>(t) * E;
