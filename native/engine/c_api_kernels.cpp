@@ -8,7 +8,11 @@
 namespace {
 
 lmrt::kernels::Variant to_variant(lmrt_kernel_variant v) {
-    return v == LMRT_KERNEL_AVX2 ? lmrt::kernels::Variant::kAvx2 : lmrt::kernels::Variant::kRef;
+    switch (v) {
+    case LMRT_KERNEL_AVX2: return lmrt::kernels::Variant::kAvx2;
+    case LMRT_KERNEL_AVX512: return lmrt::kernels::Variant::kAvx512;
+    default: return lmrt::kernels::Variant::kRef;
+    }
 }
 
 } // namespace
@@ -16,7 +20,8 @@ lmrt::kernels::Variant to_variant(lmrt_kernel_variant v) {
 extern "C" {
 
 int lmrt_kernel_variant_available(lmrt_kernel_variant variant) {
-    return (variant == LMRT_KERNEL_REF || variant == LMRT_KERNEL_AVX2) && lmrt::kernels::variant_available(to_variant(variant));
+    return (variant == LMRT_KERNEL_REF || variant == LMRT_KERNEL_AVX2 || variant == LMRT_KERNEL_AVX512) &&
+           lmrt::kernels::variant_available(to_variant(variant));
 }
 
 lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type, const void *w, uint64_t n_in, uint64_t n_out,

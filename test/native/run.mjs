@@ -24,7 +24,7 @@ function run(cmd, cmdArgs, env = process.env) {
 }
 
 run('cmake', ['-S', root, '-B', buildDir, `-DLMRT_SANITIZE=${sanitize ? 'ON' : 'OFF'}`,
-  `-DCMAKE_BUILD_TYPE=${sanitize ? 'Debug' : 'RelWithDebInfo'}`, '--log-level=WARNING']);
+  `-DCMAKE_BUILD_TYPE=${sanitize ? 'Debug' : 'Release'}`, '--log-level=WARNING']);
 run('cmake', ['--build', buildDir, '--parallel', String(availableParallelism())]);
 const env = {
   ...process.env,

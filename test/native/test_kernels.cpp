@@ -12,11 +12,18 @@ namespace {
 std::vector<lmrt_kernel_variant> fast_variants() {
     std::vector<lmrt_kernel_variant> v;
     if (lmrt_kernel_variant_available(LMRT_KERNEL_AVX2)) v.push_back(LMRT_KERNEL_AVX2);
+    if (lmrt_kernel_variant_available(LMRT_KERNEL_AVX512)) {
+        v.push_back(LMRT_KERNEL_AVX512);
+    } else {
+        std::fprintf(stderr, "  NOTE: this CPU has no AVX-512 (F, BW, VL): the avx512 kernels are not tested here\n");
+    }
     if (v.empty()) lmrt_test::skip("no SIMD kernel variant on this CPU: only the reference runs");
     return v;
 }
 
-const char *variant_name(lmrt_kernel_variant v) { return v == LMRT_KERNEL_AVX2 ? "avx2" : "ref"; }
+const char *variant_name(lmrt_kernel_variant v) {
+    return v == LMRT_KERNEL_AVX512 ? "avx512" : v == LMRT_KERNEL_AVX2 ? "avx2" : "ref";
+}
 
 std::vector<float> random_floats(std::mt19937 &rng, size_t n, float scale) {
     std::normal_distribution<float> dist(0.0f, scale);
@@ -25,22 +32,65 @@ std::vector<float> random_floats(std::mt19937 &rng, size_t n, float scale) {
     return v;
 }
 
+
+const uint32_t kMatmulTypes[] = {LMRT_TYPE_F32,  LMRT_TYPE_F16,  LMRT_TYPE_BF16, LMRT_TYPE_Q8_0,
+                                 LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K};
+
+// Whole blocks for quantised types; for float ones, ragged tails on both
+// sides of each SIMD width (8, 16, 32), with and without whole 32-element steps.
+std::vector<uint64_t> row_lengths(const lmrt_type_layout &layout) {
+    if (layout.block_size == 1) return {1, 7, 8, 15, 16, 17, 24, 31, 32, 33, 44, 63, 100, 172, 257, 1000};
+    const uint64_t b = layout.block_size;
+    return {b, 2 * b, 3 * b, 7 * b};
+}
+
+// One query row's attention inputs over block-stored f16 K/V.
+struct AttentionShape {
+    uint32_t n_head, n_head_kv, head_dim, block, first, last;
+};
+const AttentionShape kAttentionShapes[] = {{8, 4, 8, 16, 0, 0},     {8, 4, 8, 16, 0, 40},   {4, 4, 64, 16, 3, 63},
+                                           {32, 8, 128, 16, 0, 200}, {6, 2, 100, 5, 10, 77}, {2, 1, 36, 7, 0, 12},
+                                           {2, 2, 7, 4, 1, 9}};
+
+struct AttentionCase {
+    AttentionShape s;
+    std::vector<float> q;
+    std::vector<uint16_t> k, v;
+
+    static AttentionCase random(std::mt19937 &rng, const AttentionShape &s) {
+        const uint32_t positions = (s.last / s.block + 1) * s.block;
+        AttentionCase c{s, random_floats(rng, static_cast<size_t>(s.n_head) * s.head_dim, 1.0f), {}, {}};
+        const std::vector<float> kf = random_floats(rng, static_cast<size_t>(positions) * s.n_head_kv * s.head_dim, 1.0f);
+        const std::vector<float> vf = random_floats(rng, kf.size(), 1.0f);
+        c.k.resize(kf.size());
+        c.v.resize(vf.size());
+        lmrt_quantize_row(LMRT_TYPE_F16, kf.data(), c.k.data(), kf.size(), nullptr);
+        lmrt_quantize_row(LMRT_TYPE_F16, vf.data(), c.v.data(), vf.size(), nullptr);
+        return c;
+    }
+
+    // The output, poisoned with NaN first so that every element must be written.
+    std::vector<float> run(lmrt_kernel_variant variant) const {
+        std::vector<float> out(q.size(), NAN);
+        lmrt_error err{};
+        const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+        if (lmrt_kernel_attention(variant, q.data(), k.data(), v.data(), s.block, s.first, s.last, s.n_head, s.n_head_kv, s.head_dim,
+                                  scale, out.data(), &err) != LMRT_OK) {
+            lmrt_test::fail(__FILE__, __LINE__, std::string("lmrt_kernel_attention: ") + err.message);
+        }
+        return out;
+    }
+};
 } // namespace
 
 TEST(matmul_kernels_match_the_reference_for_every_type_and_shape) {
     const auto variants = fast_variants();
     std::mt19937 rng(1234);
-    const uint32_t types[] = {LMRT_TYPE_F32, LMRT_TYPE_F16, LMRT_TYPE_BF16, LMRT_TYPE_Q8_0,
-                              LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K};
     int checked = 0;
-    for (uint32_t type : types) {
+    for (uint32_t type : kMatmulTypes) {
         lmrt_type_layout layout;
         lmrt_type_layout_get(type, &layout);
-        // row lengths: whole blocks for quantised types; ragged tails for float ones
-        std::vector<uint64_t> lengths = layout.block_size == 1 ? std::vector<uint64_t>{1, 7, 8, 15, 16, 17, 33, 100, 257, 1000}
-                                                                : std::vector<uint64_t>{layout.block_size, 2ull * layout.block_size,
-                                                                                        3ull * layout.block_size, 7ull * layout.block_size};
-        for (uint64_t n_in : lengths) {
+        for (uint64_t n_in : row_lengths(layout)) {
             for (uint64_t n_out : {1ull, 3ull, 17ull}) {
                 for (uint64_t tokens : {1ull, 2ull, 5ull}) {
                     const std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f);
@@ -79,32 +129,15 @@ TEST(matmul_kernels_match_the_reference_for_every_type_and_shape) {
 TEST(attention_kernels_match_the_reference) {
     const auto variants = fast_variants();
     std::mt19937 rng(99);
-    struct Shape {
-        uint32_t n_head, n_head_kv, head_dim, block, first, last;
-    };
-    const Shape shapes[] = {{8, 4, 8, 16, 0, 0},     {8, 4, 8, 16, 0, 40},   {4, 4, 64, 16, 3, 63},
-                            {32, 8, 128, 16, 0, 200}, {6, 2, 100, 5, 10, 77}, {2, 1, 36, 7, 0, 12}};
-    for (const Shape &s : shapes) {
-        const uint32_t positions = (s.last / s.block + 1) * s.block;
-        const std::vector<float> q = random_floats(rng, static_cast<size_t>(s.n_head) * s.head_dim, 1.0f);
-        const std::vector<float> kf = random_floats(rng, static_cast<size_t>(positions) * s.n_head_kv * s.head_dim, 1.0f);
-        const std::vector<float> vf = random_floats(rng, kf.size(), 1.0f);
-        std::vector<uint16_t> k(kf.size()), v(vf.size());
-        REQUIRE(lmrt_quantize_row(LMRT_TYPE_F16, kf.data(), k.data(), kf.size(), nullptr) == LMRT_OK);
-        REQUIRE(lmrt_quantize_row(LMRT_TYPE_F16, vf.data(), v.data(), vf.size(), nullptr) == LMRT_OK);
-        const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-        std::vector<float> want(q.size(), NAN), got(q.size(), NAN);
-        lmrt_error err{};
-        REQUIRE(lmrt_kernel_attention(LMRT_KERNEL_REF, q.data(), k.data(), v.data(), s.block, s.first, s.last, s.n_head,
-                                      s.n_head_kv, s.head_dim, scale, want.data(), &err) == LMRT_OK);
+    for (const AttentionShape &shape : kAttentionShapes) {
+        const AttentionCase c = AttentionCase::random(rng, shape);
+        const std::vector<float> want = c.run(LMRT_KERNEL_REF);
         for (lmrt_kernel_variant variant : variants) {
-            std::fill(got.begin(), got.end(), NAN);
-            REQUIRE(lmrt_kernel_attention(variant, q.data(), k.data(), v.data(), s.block, s.first, s.last, s.n_head,
-                                          s.n_head_kv, s.head_dim, scale, got.data(), &err) == LMRT_OK);
+            const std::vector<float> got = c.run(variant);
             for (size_t i = 0; i < got.size(); ++i) {
                 // probabilities are rounded to f16 in both; one rounding step may differ
                 if (!(std::fabs(got[i] - want[i]) <= 2e-3f)) {
-                    lmrt_test::fail(__FILE__, __LINE__, std::string(variant_name(variant)) + " head_dim " + std::to_string(s.head_dim) +
+                    lmrt_test::fail(__FILE__, __LINE__, std::string(variant_name(variant)) + " head_dim " + std::to_string(shape.head_dim) +
                                                             " element " + std::to_string(i) + ": " + std::to_string(got[i]) +
                                                             " vs " + std::to_string(want[i]));
                     return;
@@ -155,4 +188,54 @@ TEST(swiglu_kernels_match_the_reference) {
         for (size_t i = 0; i < 37; ++i) CHECK(std::fabs(inplace[i] - want[i]) <= 4e-7f * std::fabs(want[i]) + 1e-30f);
     }
     std::fprintf(stderr, "  %d outputs compared\n", checked);
+}
+
+// The AVX-512 variant promises the AVX2 variant's results exactly (so a model
+// gives the same tokens on both); checked bit for bit on CPUs that have both.
+TEST(avx512_kernels_give_the_avx2_results_bit_for_bit) {
+    if (!lmrt_kernel_variant_available(LMRT_KERNEL_AVX512)) {
+        lmrt_test::skip("this CPU has no AVX-512 (F, BW, VL)");
+        return;
+    }
+    std::mt19937 rng(4321);
+    int checked = 0;
+    for (uint32_t type : kMatmulTypes) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        for (uint64_t n_in : row_lengths(layout)) {
+            for (uint64_t tokens : {1ull, 2ull, 4ull, 5ull, 9ull, 20ull}) {
+                const uint64_t n_out = 5;
+                const std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f);
+                const std::vector<float> x = random_floats(rng, n_in * tokens, 1.0f);
+                std::vector<uint8_t> w(n_in / layout.block_size * layout.block_bytes * n_out);
+                lmrt_error err{};
+                REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), &err) == LMRT_OK);
+                std::vector<float> want(n_out * tokens, NAN), got(n_out * tokens, NAN);
+                REQUIRE(lmrt_kernel_matmul(LMRT_KERNEL_AVX2, type, w.data(), n_in, n_out, x.data(), tokens, want.data(), &err) == LMRT_OK);
+                REQUIRE(lmrt_kernel_matmul(LMRT_KERNEL_AVX512, type, w.data(), n_in, n_out, x.data(), tokens, got.data(), &err) == LMRT_OK);
+                for (size_t i = 0; i < got.size(); ++i) {
+                    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+                        lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " n_in=" + std::to_string(n_in) + " tokens=" +
+                                                                std::to_string(tokens) + " out " + std::to_string(i) + ": " +
+                                                                std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+                        return;
+                    }
+                    ++checked;
+                }
+            }
+        }
+    }
+    for (const AttentionShape &shape : kAttentionShapes) {
+        const AttentionCase c = AttentionCase::random(rng, shape);
+        const std::vector<float> want = c.run(LMRT_KERNEL_AVX2), got = c.run(LMRT_KERNEL_AVX512);
+        for (size_t i = 0; i < got.size(); ++i) {
+            if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+                lmrt_test::fail(__FILE__, __LINE__, "attention head_dim " + std::to_string(shape.head_dim) + " element " + std::to_string(i) +
+                                                        ": " + std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+                return;
+            }
+            ++checked;
+        }
+    }
+    std::fprintf(stderr, "  %d outputs identical\n", checked);
 }

@@ -93,24 +93,7 @@ LMRT_AVX2 void attention(const AttentionArgs &a) {
             max = std::max(max, v);
         }
 
-        // softmax over chunks of 8 positions aligned to position 0; positions
-        // outside [first, last] count as masked (-inf, which exp8 maps to 0)
-        double sum = 0;
-        for (int c = a.first & ~7; c <= a.last; c += 8) {
-            alignas(32) float lanes[8];
-            for (int i = 0; i < 8; ++i) {
-                const int p = c + i;
-                lanes[i] = p >= a.first && p <= a.last ? scores[p - a.first] - max : -INFINITY;
-            }
-            const __m256 e = exp8(_mm256_load_ps(lanes));
-            _mm256_store_ps(lanes, e);
-            for (int i = 0; i < 8; ++i) {
-                const int p = c + i;
-                if (p >= a.first && p <= a.last) scores[p - a.first] = lanes[i];
-            }
-            sum += static_cast<double>(hsum8(e));
-        }
-        const float inv = static_cast<float>(1.0 / sum);
+        const float inv = softmax_numerators(scores, a.first, a.last, max);
 
         const Head head{a, kvh};
         float *out = a.out + static_cast<size_t>(h) * D;

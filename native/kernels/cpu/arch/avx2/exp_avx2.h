@@ -11,6 +11,8 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "avx2.h"
 
 namespace lmrt::kernels::avx2 {
@@ -39,6 +41,30 @@ LMRT_AVX2 inline __m256 exp8(__m256 x) {
     const __m256 scaled = _mm256_mul_ps(_mm256_fmadd_ps(s2, poly, s2), s1);
     const __m256 finite = _mm256_or_ps(_mm256_and_ps(big, scaled), _mm256_andnot_ps(big, common));
     return _mm256_or_ps(_mm256_and_ps(huge, _mm256_mul_ps(s1, s1)), _mm256_andnot_ps(huge, finite));
+}
+
+// Softmax as llama.cpp's CPU backend computes it: scores[p - first] (for
+// positions first..last) becomes e^(score - max), computed over chunks of 8
+// positions counted from position 0 (positions outside [first, last] count as
+// masked: -inf, which exp8 maps to 0), each chunk's sum added into a double.
+// Returns 1 / the sum.
+LMRT_AVX2 inline float softmax_numerators(float *scores, int first, int last, float max) {
+    double sum = 0;
+    for (int c = first & ~7; c <= last; c += 8) {
+        alignas(32) float lanes[8];
+        for (int i = 0; i < 8; ++i) {
+            const int p = c + i;
+            lanes[i] = p >= first && p <= last ? scores[p - first] - max : -INFINITY;
+        }
+        const __m256 e = exp8(_mm256_load_ps(lanes));
+        _mm256_store_ps(lanes, e);
+        for (int i = 0; i < 8; ++i) {
+            const int p = c + i;
+            if (p >= first && p <= last) scores[p - first] = lanes[i];
+        }
+        sum += static_cast<double>(hsum8(e));
+    }
+    return static_cast<float>(1.0 / sum);
 }
 
 } // namespace lmrt::kernels::avx2

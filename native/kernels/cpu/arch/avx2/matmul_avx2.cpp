@@ -8,6 +8,7 @@
 #include "../../../../core/half.h"
 #include "../../../../core/quant.h"
 #include "../../../ref/ref.h"
+#include "../k_quant_sums.h"
 #include "avx2.h"
 
 namespace lmrt::kernels::avx2 {
@@ -153,19 +154,14 @@ LMRT_AVX2 inline __m256i two_scales(int a, int b) {
     return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
 }
 
-// Q4_K, sub-blocks 2c and 2c+1 of a block: the scaled products as 8 int32
-// lanes, and the minimums times the activation sums.
-LMRT_AVX2 inline __m256i q4_k_pair(const BlockQ4_K &a, const BlockQ8_K &b, const uint8_t *sc, int c) {
+// Q4_K, sub-blocks 2c and 2c+1 of a block: the scaled products as 8 int32 lanes.
+LMRT_AVX2 inline __m256i q4_k_pair(const BlockQ4_K &a, const BlockQ8_K &b, const K4Scales &s, int c) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a.qs + 32 * c));
     const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b.qs + 64 * c));
     const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b.qs + 64 * c + 32));
-    return _mm256_add_epi32(scaled_dot_u8(_mm256_and_si256(q, low), x0, _mm256_set1_epi16(sc[2 * c])),
-                            scaled_dot_u8(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), x1, _mm256_set1_epi16(sc[2 * c + 1])));
-}
-
-inline int q4_k_pair_mins(const BlockQ8_K &b, const uint8_t *mn, int c) {
-    return mn[2 * c] * (b.bsums[4 * c] + b.bsums[4 * c + 1]) + mn[2 * c + 1] * (b.bsums[4 * c + 2] + b.bsums[4 * c + 3]);
+    return _mm256_add_epi32(scaled_dot_u8(_mm256_and_si256(q, low), x0, _mm256_set1_epi16(s.sc[2 * c])),
+                            scaled_dot_u8(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), x1, _mm256_set1_epi16(s.sc[2 * c + 1])));
 }
 
 // Q4_K sums like llama.cpp's repacked Q4_K kernels (used for every Q4_K
@@ -179,18 +175,17 @@ LMRT_AVX2 float dot_q4_k(int64_t n, const void *w, const void *x) {
     const auto *b = static_cast<const BlockQ8_K *>(x);
     float scaled = 0.0f, offsets = 0.0f;
     for (int64_t k = 0; k < n / 256; ++k) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, a[k].scales, &sc[j], &mn[j]);
+        const K4Scales s = unpack_k4_scales(a[k].scales);
         const float d = fp16_to_fp32(a[k].d) * b[k].d, dmin = fp16_to_fp32(a[k].dmin) * b[k].d;
         __m256i acc = _mm256_setzero_si256();
         int mins = 0;
         for (int c = 0; c < 4; ++c) {
             if (Grouped) {
-                scaled = std::fma(static_cast<float>(hsum_i32(q4_k_pair(a[k], b[k], sc, c))), d, scaled);
-                offsets = std::fma(static_cast<float>(q4_k_pair_mins(b[k], mn, c)), dmin, offsets);
+                scaled = std::fma(static_cast<float>(hsum_i32(q4_k_pair(a[k], b[k], s, c))), d, scaled);
+                offsets = std::fma(static_cast<float>(k4_pair_mins(b[k], s, c)), dmin, offsets);
             } else {
-                acc = _mm256_add_epi32(acc, q4_k_pair(a[k], b[k], sc, c));
-                mins += q4_k_pair_mins(b[k], mn, c);
+                acc = _mm256_add_epi32(acc, q4_k_pair(a[k], b[k], s, c));
+                mins += k4_pair_mins(b[k], s, c);
             }
         }
         if (!Grouped) {
@@ -207,10 +202,8 @@ LMRT_AVX2 float dot_q5_k(int64_t n, const void *w, const void *x) {
     const __m256i low = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
     float sum = 0.0f;
     for (int64_t k = 0; k < n / 256; ++k) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, a[k].scales, &sc[j], &mn[j]);
-        int mins = 0;
-        for (int j = 0; j < 8; ++j) mins += mn[j] * (b[k].bsums[2 * j] + b[k].bsums[2 * j + 1]);
+        const K4Scales s = unpack_k4_scales(a[k].scales);
+        const int mins = k4_mins(b[k], s);
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qh));
         __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
@@ -224,8 +217,8 @@ LMRT_AVX2 float dot_q5_k(int64_t n, const void *w, const void *x) {
             const __m256i q1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), h1);
             const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c));
             const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs + 64 * c + 32));
-            acc = _mm256_add_epi32(acc, scaled_dot_u8(q0, x0, _mm256_set1_epi16(sc[2 * c])));
-            acc = _mm256_add_epi32(acc, scaled_dot_u8(q1, x1, _mm256_set1_epi16(sc[2 * c + 1])));
+            acc = _mm256_add_epi32(acc, scaled_dot_u8(q0, x0, _mm256_set1_epi16(s.sc[2 * c])));
+            acc = _mm256_add_epi32(acc, scaled_dot_u8(q1, x1, _mm256_set1_epi16(s.sc[2 * c + 1])));
         }
         const float d = b[k].d * fp16_to_fp32(a[k].d);
         const float dmin = b[k].d * fp16_to_fp32(a[k].dmin);
