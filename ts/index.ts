@@ -21,6 +21,9 @@ export {
 } from './tokenizer/tokenizer.js';
 export { StreamingDetokenizer } from './tokenizer/stream.js';
 export {
-  loadModel, Model, type LoadModelOptions, type GenerateOptions, type GenerationResult, type FinishReason, type ModelInfo,
-  type KvStats,
+  loadModel, Model, type LoadModelOptions, type ChatOptions, type ModelInfo, type KvStats,
 } from './model/model.js';
+export type { GenerateOptions, GenerationResult, GenerationChunk, FinishReason } from './generation/options.js';
+export { GenerationStream } from './generation/stream.js';
+export { Sampler, type SamplingOptions, type ResolvedSamplingOptions, type TokenLogprob } from './sampling/chain.js';
+export { renderChatTemplate, type ChatMessage, type ChatTemplateInput } from './chat/template.js';

@@ -20,6 +20,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle>, public Lender {
     static Napi::Function define(Napi::Env env) {
         return DefineClass(env, "NativeModel",
                            {InstanceMethod("info", &ModelHandle::info), InstanceMethod("tokenizer", &ModelHandle::tokenizer),
+                            InstanceMethod("metaString", &ModelHandle::meta_string),
                             InstanceMethod("createContext", &ModelHandle::create_context),
                             InstanceMethod("dispose", &ModelHandle::dispose)});
     }
@@ -43,6 +44,15 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle>, public Lender {
     }
 
   private:
+    // metaString(key): the string value, or undefined when absent or not a string.
+    Napi::Value meta_string(const Napi::CallbackInfo &cb) {
+        Napi::Env env = cb.Env();
+        if (cb.Length() != 1 || !cb[0].IsString()) throw make_error(env, "E_INVALID_ARGUMENT", "metaString(key): key must be a string");
+        lmrt_string s{};
+        if (!lmrt_model_meta_string(get(env), cb[0].As<Napi::String>().Utf8Value().c_str(), &s)) return env.Undefined();
+        return Napi::String::New(env, s.data, s.len);
+    }
+
     Napi::Value info(const Napi::CallbackInfo &cb) {
         Napi::Env env = cb.Env();
         lmrt_model_info i{};

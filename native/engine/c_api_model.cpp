@@ -78,6 +78,17 @@ void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
 
 const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model) { return model == nullptr ? nullptr : &model->tokenizer; }
 
+int lmrt_model_meta_string(const lmrt_model *model, const char *key, lmrt_string *out) {
+    if (out != nullptr) *out = lmrt_string{"", 0};
+    if (model == nullptr || key == nullptr || out == nullptr) return 0;
+    const int64_t i = model->gguf.find_kv(key);
+    if (i < 0) return 0;
+    const lmrt::GgufValue &v = model->gguf.kvs()[static_cast<size_t>(i)].value;
+    if (v.type != LMRT_GGUF_STRING) return 0;
+    *out = lmrt_string{v.str.data(), v.str.size()};
+    return 1;
+}
+
 lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *params, lmrt_context **out, lmrt_error *err) {
     if (model == nullptr || out == nullptr) return invalid(err, "lmrt_context_create: null argument");
     *out = nullptr;

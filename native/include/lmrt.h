@@ -328,6 +328,9 @@ LMRT_API void lmrt_model_free(lmrt_model *model);
 LMRT_API void lmrt_model_info_get(const lmrt_model *model, lmrt_model_info *info);
 /* The model's tokenizer, owned by the model. */
 LMRT_API const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model);
+/* A string metadata value of the model's file (e.g. "tokenizer.chat_template"),
+ * owned by the model: 1 if the key holds a string, else 0 and *out is empty. */
+LMRT_API int lmrt_model_meta_string(const lmrt_model *model, const char *key, lmrt_string *out);
 
 typedef struct lmrt_context_params {
     uint32_t n_ctx;     /* KV cache capacity in tokens, all sequences together (0: min(train context, 4096)) */

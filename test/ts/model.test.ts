@@ -33,7 +33,7 @@ describe.skipIf(!HAVE_MODELS)('stories260K', () => {
   it('greedy generation from BOS reproduces the published text', async () => {
     using model = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2 });
     const r = await model.generate('', { maxTokens: 256, ignoreEos: true });
-    expect(r.usage).toEqual({ promptTokens: 1, completionTokens: 256 });
+    expect(r.usage).toEqual({ promptTokens: 1, completionTokens: 256, cachedTokens: 0 });
     expect(r.finishReason).toBe('length');
     expect(r.tokens).toHaveLength(256);
     expect(r.text).toBe(published().replace(/\n$/, ''));

@@ -1,10 +1,13 @@
 /**
  * Model: a loaded GGUF model with its tokenizer and a context (KV cache,
- * threads) to run it. Greedy generation for now; the sampling API builds on
- * the same steps.
+ * threads) to run it, and the generation API over them.
  * @module
  */
+import { renderChatTemplate, type ChatMessage } from '../chat/template.js';
 import { fromNativeError, InvalidArgumentError } from '../errors.js';
+import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generation/options.js';
+import { abortedResult, runGeneration, validateGenerateOptions, type SequenceRunner } from '../generation/run.js';
+import { GenerationStream } from '../generation/stream.js';
 import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
 import { Tokenizer, type DetokenizeOptions, type TokenizeOptions } from '../tokenizer/tokenizer.js';
@@ -19,27 +22,14 @@ export interface LoadModelOptions {
   batchSize?: number;
 }
 
-/** Options of {@link Model.generate}. */
-export interface GenerateOptions {
-  /** Most tokens to generate (default 256). */
-  maxTokens?: number;
-  /** Keep generating past end-of-generation tokens (like llama.cpp's --ignore-eos). Default `false`. */
-  ignoreEos?: boolean;
-}
-
-/** Why generation ended. */
-export type FinishReason = 'stop' | 'length';
-
-/** What {@link Model.generate} returns. */
-export interface GenerationResult {
-  /** The generated text (the prompt not included). */
-  text: string;
-  /** The generated token ids. */
-  tokens: number[];
-  /** `'stop'`: an end-of-generation token; `'length'`: `maxTokens` reached. */
-  finishReason: FinishReason;
-  usage: { promptTokens: number; completionTokens: number };
-  timings: { prefillMs: number; decodeMs: number; tokensPerSecond: number };
+/** Options of {@link Model.chat} and {@link Model.streamChat}: generation options plus the template's. */
+export interface ChatOptions extends GenerateOptions {
+  /** A Jinja chat template to use instead of the model's own. */
+  template?: string;
+  /** Tool definitions, passed to the template as `tools`. */
+  tools?: readonly unknown[];
+  /** Further variables for the template. */
+  templateVariables?: Readonly<Record<string, unknown>>;
 }
 
 /** Facts about the loaded model. */
@@ -76,25 +66,13 @@ function positiveInt(name: string, value: number | undefined): number | undefine
   return value;
 }
 
-function argmax(row: Float32Array, offset: number, n: number): number {
-  let best = 0;
-  let max = -Infinity;
-  for (let i = 0; i < n; ++i) {
-    const v = row[offset + i]!;
-    if (v > max) {
-      max = v;
-      best = i;
-    }
-  }
-  return best;
-}
-
 /** A loaded model. Create with {@link loadModel}; release with {@link Model.dispose}. */
 export class Model {
   readonly #raw: RawModel;
   readonly #context: RawContext;
   readonly #info: RawModelInfo;
   readonly #batchSize: number;
+  readonly #runner: SequenceRunner;
   /** The model's tokenizer. */
   readonly tokenizer: Tokenizer;
   #queue: Promise<unknown> = Promise.resolve();
@@ -107,6 +85,16 @@ export class Model {
     this.#info = raw.info();
     this.#batchSize = batchSize;
     this.tokenizer = new Tokenizer(raw.tokenizer());
+    this.#runner = {
+      vocabSize: this.#info.vocabSize,
+      tokenizer: this.tokenizer,
+      createSequence: () => context.seqCreate(),
+      releaseSequence: (seq) => {
+        if (!this.#disposed) context.seqRelease(seq);
+      },
+      prefill: (seq, tokens) => this.#prefill(seq, tokens),
+      decode: (seq, token, position) => this.#step(Int32Array.of(seq, token, position, 1)),
+    };
   }
 
   /** Architecture, sizes and parameter count. */
@@ -125,6 +113,12 @@ export class Model {
     return this.#disposed;
   }
 
+  /** The chat template in the model's file (`tokenizer.chat_template`), if it has one. */
+  get chatTemplate(): string | undefined {
+    this.#check();
+    return this.#raw.metaString('tokenizer.chat_template');
+  }
+
   /** See {@link Tokenizer.tokenize}. */
   tokenize(text: string | Uint8Array, options?: TokenizeOptions): Int32Array {
     return this.tokenizer.tokenize(text, options);
@@ -136,20 +130,79 @@ export class Model {
   }
 
   /**
-   * Greedy generation (always the most likely next token) from `prompt`: a
-   * string (tokenized with the model's BOS as its metadata says) or token
-   * ids used as given. Calls on one model run one after another.
+   * Generates a continuation of `prompt`: a string (tokenized with the
+   * model's BOS as its metadata says; control-token texts stay plain text)
+   * or token ids used as given. Greedy unless `temperature` is above 0.
+   * Calls on one model run one after another.
+   *
+   * @example
+   * ```ts
+   * const r = await model.generate('Once upon a time', { maxTokens: 64, temperature: 0.8, seed: 1 });
+   * console.log(r.text, r.finishReason, r.usage);
+   * ```
    */
   generate(prompt: string | ArrayLike<number>, options: GenerateOptions = {}): Promise<GenerationResult> {
+    return this.#submit(this.#promptTokens(prompt), options, () => undefined);
+  }
+
+  /**
+   * Like {@link Model.generate}, but streams: iterate the returned stream
+   * for chunks of text as they become final; its `result` is the whole
+   * result. Leaving the loop early aborts the generation.
+   *
+   * @example
+   * ```ts
+   * const stream = model.stream('Once upon a time', { maxTokens: 64 });
+   * for await (const chunk of stream) process.stdout.write(chunk.text);
+   * const { finishReason, usage } = await stream.result;
+   * ```
+   */
+  stream(prompt: string | ArrayLike<number>, options: GenerateOptions = {}): GenerationStream {
+    return this.#stream(this.#promptTokens(prompt), options);
+  }
+
+  /**
+   * Renders `messages` with the model's chat template (or `options.template`)
+   * and generates the assistant's reply.
+   *
+   * @throws {@link InvalidArgumentError} when the model has no chat template
+   *   and none is given, or the template rejects the messages
+   *
+   * @example
+   * ```ts
+   * const r = await model.chat([{ role: 'user', content: 'Hi!' }], { maxTokens: 128 });
+   * console.log(r.text);
+   * ```
+   */
+  chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<GenerationResult> {
+    return this.#submit(this.#chatTokens(messages, options), options, () => undefined);
+  }
+
+  /** {@link Model.chat}, streamed like {@link Model.stream}. */
+  streamChat(messages: readonly ChatMessage[], options: ChatOptions = {}): GenerationStream {
+    return this.#stream(this.#chatTokens(messages, options), options);
+  }
+
+  /**
+   * The prompt text a conversation becomes under the model's chat template
+   * (or `options.template`), ending with the start of the assistant's turn.
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options: Pick<ChatOptions, 'template' | 'tools' | 'templateVariables'> & { addGenerationPrompt?: boolean } = {}): string {
     this.#check();
-    if (typeof prompt !== 'string' && (typeof prompt !== 'object' || prompt === null || typeof prompt.length !== 'number')) {
-      throw new InvalidArgumentError('generate: prompt must be a string or token ids');
+    const source = options.template ?? this.chatTemplate;
+    if (source === undefined) {
+      throw new InvalidArgumentError('this model has no chat template (tokenizer.chat_template): pass one with the `template` option');
     }
-    const maxTokens = options.maxTokens ?? 256;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidArgumentError(`maxTokens must be a non-negative integer, got ${maxTokens}`);
-    const run = this.#queue.then(() => this.#generate(prompt, maxTokens, options.ignoreEos ?? false));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    const special = this.tokenizer.specialTokens;
+    const text = (id: number | undefined): string => (id === undefined ? '' : this.tokenizer.tokenToPiece(id, { special: true }));
+    return renderChatTemplate(source, {
+      messages,
+      addGenerationPrompt: options.addGenerationPrompt ?? true,
+      tools: options.tools,
+      bosToken: text(special.bos),
+      eosToken: text(special.eos),
+      variables: options.templateVariables,
+    });
   }
 
   /**
@@ -160,7 +213,7 @@ export class Model {
     this.#check();
     const ids = Array.from(tokens);
     if (ids.length === 0) throw new InvalidArgumentError('logits: tokens must not be empty');
-    const run = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       const seq = this.#context.seqCreate();
       try {
         return await this.#prefill(seq, ids);
@@ -168,8 +221,76 @@ export class Model {
         if (!this.#disposed) this.#context.seqRelease(seq);
       }
     });
+  }
+
+  #promptTokens(prompt: string | ArrayLike<number>): number[] {
+    this.#check();
+    if (typeof prompt !== 'string' && (typeof prompt !== 'object' || prompt === null || typeof prompt.length !== 'number')) {
+      throw new InvalidArgumentError('prompt must be a string or token ids');
+    }
+    const tokens = typeof prompt === 'string' ? Array.from(this.tokenizer.tokenize(prompt)) : Array.from(prompt);
+    if (tokens.length === 0) throw new InvalidArgumentError('the prompt gives no tokens (and the model adds no BOS)');
+    return tokens;
+  }
+
+  // The rendered conversation, tokenized with control tokens recognised; no
+  // second BOS when the template already wrote one.
+  #chatTokens(messages: readonly ChatMessage[], options: ChatOptions): number[] {
+    const text = this.applyChatTemplate(messages, options);
+    const bos = this.tokenizer.specialTokens.bos;
+    const startsWithBos = bos !== undefined && text.startsWith(this.tokenizer.tokenToPiece(bos, { special: true }));
+    const tokens = Array.from(this.tokenizer.tokenize(text, { parseSpecial: true, addSpecial: !startsWithBos }));
+    if (tokens.length === 0) throw new InvalidArgumentError('chat: the rendered conversation gives no tokens');
+    return tokens;
+  }
+
+  #stream(prompt: number[], options: GenerateOptions): GenerationStream {
+    // the stream's own controller: leaving the loop early aborts, as does the caller's signal
+    const controller = new AbortController();
+    const outer = options.signal;
+    if (outer?.aborted) controller.abort();
+    else outer?.addEventListener('abort', () => controller.abort(), { once: true });
+    const inner = { ...options, signal: controller.signal };
+    validateGenerateOptions(inner, this.#info.vocabSize);
+    return new GenerationStream((onChunk) => this.#submit(prompt, inner, onChunk), () => controller.abort());
+  }
+
+  // Queues one generation. A request aborted while it waits settles at once
+  // (finish reason 'abort') and never runs.
+  #submit(prompt: number[], options: GenerateOptions, onChunk: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
+    validateGenerateOptions(options, this.#info.vocabSize);
+    const { signal } = options;
+    return new Promise<GenerationResult>((resolve, reject) => {
+      let started = false;
+      const onAbort = (): void => {
+        if (!started) resolve(abortedResult(prompt.length));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#enqueue(async () => {
+        if (signal?.aborted && !started) return onAbort();
+        started = true;
+        try {
+          this.#check();
+          resolve(await runGeneration(this.#runner, prompt, options, onChunk));
+        } catch (err) {
+          reject(err);
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      }).catch(reject);
+    });
+  }
+
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  #step(rows: Int32Array): Promise<Float32Array> {
+    return this.#context.step(rows).catch((err: unknown) => {
+      throw fromNativeError(err);
+    });
   }
 
   // Feeds tokens to a sequence in batch-sized chunks; the last row's logits.
@@ -179,51 +300,9 @@ export class Model {
       const chunk = tokens.slice(start, start + this.#batchSize);
       const rows = new Int32Array(chunk.length * 4);
       chunk.forEach((token, i) => rows.set([seq, token, start + i, start + i === tokens.length - 1 ? 1 : 0], 4 * i));
-      logits = await this.#context.step(rows).catch((err: unknown) => {
-        throw fromNativeError(err);
-      });
+      logits = await this.#step(rows);
     }
     return logits!;
-  }
-
-  async #generate(prompt: string | ArrayLike<number>, maxTokens: number, ignoreEos: boolean): Promise<GenerationResult> {
-    this.#check();
-    const promptTokens = typeof prompt === 'string' ? Array.from(this.tokenizer.tokenize(prompt)) : Array.from(prompt);
-    if (promptTokens.length === 0) throw new InvalidArgumentError('generate: the prompt gives no tokens (and the model adds no BOS)');
-    const ctx = this.#context;
-    const eog = new Set(this.tokenizer.endOfGenerationTokens);
-    const vocab = this.#info.vocabSize;
-    const seq = ctx.seqCreate();
-    const tokens: number[] = [];
-    let finishReason: FinishReason = 'length';
-    const t0 = performance.now();
-    let prefillMs = 0;
-    try {
-      let logits = await this.#prefill(seq, promptTokens);
-      prefillMs = performance.now() - t0;
-      for (let i = 0; i < maxTokens; ++i) {
-        const next = argmax(logits, 0, vocab);
-        if (!ignoreEos && eog.has(next)) {
-          finishReason = 'stop';
-          break;
-        }
-        tokens.push(next);
-        if (tokens.length === maxTokens) break;
-        logits = await ctx.step(Int32Array.of(seq, next, promptTokens.length + tokens.length - 1, 1)).catch((err: unknown) => {
-          throw fromNativeError(err);
-        });
-      }
-    } finally {
-      if (!this.#disposed) ctx.seqRelease(seq);
-    }
-    const decodeMs = performance.now() - t0 - prefillMs;
-    return {
-      text: this.tokenizer.detokenize(tokens),
-      tokens,
-      finishReason,
-      usage: { promptTokens: promptTokens.length, completionTokens: tokens.length },
-      timings: { prefillMs, decodeMs, tokensPerSecond: tokens.length > 0 && decodeMs > 0 ? (tokens.length / decodeMs) * 1000 : 0 },
-    };
   }
 
   /** Frees the model, its context and its tokenizer; later calls throw. */

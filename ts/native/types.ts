@@ -100,6 +100,8 @@ export interface RawContext {
 
 export interface RawModel {
   info(): RawModelInfo;
+  /** A string metadata value of the model's file; undefined when absent or not a string. */
+  metaString(key: string): string | undefined;
   tokenizer(): RawTokenizer;
   createContext(options: { contextSize?: number; batchSize?: number; threads?: number }): Promise<RawContext>;
   dispose(): void;

@@ -1,0 +1,176 @@
+/**
+ * The sampling chain: options in, one token per step out. Runs the samplers
+ * in llama.cpp's order (penalties, logit bias, top-k, typical, top-p,
+ * min-p, temperature, draw) over one sequence's logits row, with a seeded
+ * RNG, and keeps the recent tokens the penalties look at.
+ * @module
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { Candidates, ID_SPAN } from './candidates.js';
+import { randomSeed, Rng } from './rng.js';
+import { applyLogitBias, applyPenalties, draw, minP, temperature, topK, topP, typical } from './samplers.js';
+
+/** How the next token is chosen. Every field is optional. */
+export interface SamplingOptions {
+  /**
+   * Softmax temperature. `0` (the default) is greedy: always the most likely
+   * token (ties: the lowest id), with no randomness.
+   */
+  temperature?: number;
+  /** Keep only the `topK` most likely tokens; `0` keeps all. Default 40 (as llama.cpp). */
+  topK?: number;
+  /** Nucleus sampling: keep the most likely tokens until their probability reaches `topP`; `1` keeps all. Default 0.95. */
+  topP?: number;
+  /** Keep tokens at least `minP` times as likely as the most likely one; `0` keeps all. Default 0.05. */
+  minP?: number;
+  /** Locally typical sampling mass; `1` (the default) turns it off. */
+  typicalP?: number;
+  /** Penalise repeats of the last {@link SamplingOptions.repeatLastN} tokens: `1` (the default) is off, 1.1 is typical. */
+  repeatPenalty?: number;
+  /** How many recent tokens (prompt included) the penalties see; `0` none, `-1` all. Default 64. */
+  repeatLastN?: number;
+  /** Subtracted from a token's logit per earlier occurrence (OpenAI's `frequency_penalty`). Default 0. */
+  frequencyPenalty?: number;
+  /** Subtracted from a token's logit if it occurred at all (OpenAI's `presence_penalty`). Default 0. */
+  presencePenalty?: number;
+  /** Added to the logits of the given token ids; `-Infinity` bans a token. */
+  logitBias?: Record<number, number> | ReadonlyMap<number, number>;
+  /** Seed of the random draws: the same seed gives the same tokens. Default: a fresh random seed. */
+  seed?: number;
+}
+
+/** Sampling options with every default filled in (and the seed chosen). */
+export interface ResolvedSamplingOptions {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  typicalP: number;
+  repeatPenalty: number;
+  repeatLastN: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  logitBias: Map<number, number>;
+  seed: number;
+}
+
+function finite(name: string, v: number | undefined, fallback: number, ok: (x: number) => boolean, expected: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new InvalidArgumentError(`${name} must be ${expected}, got ${String(v)}`);
+  return v;
+}
+
+/** Checks sampling options and fills in the defaults; throws {@link InvalidArgumentError} naming a bad one. */
+export function resolveSamplingOptions(o: SamplingOptions, vocabSize: number): ResolvedSamplingOptions {
+  const int = (x: number): boolean => Number.isInteger(x);
+  const r: ResolvedSamplingOptions = {
+    temperature: finite('temperature', o.temperature, 0, (x) => x >= 0, 'a number >= 0'),
+    topK: finite('topK', o.topK, 40, (x) => int(x) && x >= 0, 'an integer >= 0'),
+    topP: finite('topP', o.topP, 0.95, (x) => x > 0 && x <= 1, 'in (0, 1]'),
+    minP: finite('minP', o.minP, 0.05, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+    typicalP: finite('typicalP', o.typicalP, 1, (x) => x > 0 && x <= 1, 'in (0, 1]'),
+    repeatPenalty: finite('repeatPenalty', o.repeatPenalty, 1, (x) => x > 0, 'a number > 0'),
+    repeatLastN: finite('repeatLastN', o.repeatLastN, 64, (x) => int(x) && x >= -1, 'an integer >= -1'),
+    frequencyPenalty: finite('frequencyPenalty', o.frequencyPenalty, 0, () => true, 'a finite number'),
+    presencePenalty: finite('presencePenalty', o.presencePenalty, 0, () => true, 'a finite number'),
+    logitBias: new Map(),
+    seed: o.seed === undefined ? randomSeed() : finite('seed', o.seed, 0, (x) => int(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER, 'an integer in [0, 2^53)'),
+  };
+  if (o.logitBias !== undefined) {
+    if (typeof o.logitBias !== 'object' || o.logitBias === null) throw new InvalidArgumentError('logitBias must be an object or a Map of token id → bias');
+    const entries = o.logitBias instanceof Map ? [...o.logitBias.entries()] : Object.entries(o.logitBias);
+    for (const [key, bias] of entries) {
+      const id = Number(key);
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new InvalidArgumentError(`logitBias: ${String(key)} is not a token id of this model (vocabulary ${vocabSize})`);
+      if (typeof bias !== 'number' || Number.isNaN(bias) || bias === Infinity) throw new InvalidArgumentError(`logitBias[${id}] must be a number or -Infinity, got ${String(bias)}`);
+      r.logitBias.set(id, bias);
+    }
+  }
+  return r;
+}
+
+/** One token's log-probability and the most likely alternatives at its step. */
+export interface TokenLogprob {
+  token: number;
+  /** Natural log of the token's probability under the model (before any sampler). */
+  logprob: number;
+  /** The `logprobs` most likely tokens at this step, most likely first. */
+  top: { token: number; logprob: number }[];
+}
+
+/**
+ * Samples one sequence's tokens. Create one per generation; feed it the
+ * prompt with {@link Sampler.accept}, then call {@link Sampler.sample} on
+ * each step's logits row and accept the result.
+ */
+export class Sampler {
+  /** The options in force, defaults filled in (`seed` is the one drawn when none was given). */
+  readonly options: Readonly<ResolvedSamplingOptions>;
+  readonly #vocab: number;
+  readonly #rng: Rng;
+  readonly #candidates: Candidates;
+  readonly #probs: Float64Array;
+  readonly #order: Float64Array;
+  readonly #recent: number[] = [];
+  readonly #counts = new Map<number, number>();
+
+  constructor(options: SamplingOptions, vocabSize: number) {
+    if (vocabSize < 1 || vocabSize > ID_SPAN) throw new InvalidArgumentError(`sampling: vocabulary size ${vocabSize} is out of range`);
+    this.options = resolveSamplingOptions(options, vocabSize);
+    this.#vocab = vocabSize;
+    this.#rng = new Rng(this.options.seed);
+    this.#candidates = new Candidates(vocabSize);
+    this.#probs = new Float64Array(vocabSize);
+    this.#order = new Float64Array(vocabSize);
+  }
+
+  /** Records a token (prompt or generated) for the repetition penalties. */
+  accept(token: number): void {
+    const window = this.options.repeatLastN;
+    if (window === 0) return;
+    this.#recent.push(token);
+    this.#counts.set(token, (this.#counts.get(token) ?? 0) + 1);
+    if (window > 0 && this.#recent.length > window) {
+      const old = this.#recent.shift()!;
+      const n = this.#counts.get(old)! - 1;
+      if (n === 0) this.#counts.delete(old);
+      else this.#counts.set(old, n);
+    }
+  }
+
+  /** Chooses the next token from a row of `vocabSize` logits at `offset`. */
+  sample(row: Float32Array, offset = 0): number {
+    const o = this.options;
+    const c = this.#candidates;
+    c.fill(row, offset, this.#vocab);
+    applyPenalties(c, this.#counts, { repeat: o.repeatPenalty, frequency: o.frequencyPenalty, presence: o.presencePenalty });
+    applyLogitBias(c, o.logitBias);
+    if (o.temperature <= 0) return c.ids[c.argmax()]!;
+    topK(c, o.topK);
+    typical(c, o.typicalP, this.#probs, this.#order);
+    topP(c, o.topP);
+    minP(c, o.minP);
+    temperature(c, o.temperature);
+    return draw(c, this.#rng.next(), this.#probs);
+  }
+}
+
+/**
+ * The log-probability of `token` and the `n` most likely tokens in a raw
+ * logits row (log-softmax in double precision).
+ */
+export function logprobsOf(row: Float32Array, offset: number, vocabSize: number, token: number, n: number, scratch?: Candidates): TokenLogprob {
+  let m = -Infinity;
+  for (let i = 0; i < vocabSize; ++i) if (row[offset + i]! > m) m = row[offset + i]!;
+  let z = 0;
+  for (let i = 0; i < vocabSize; ++i) z += Math.exp(row[offset + i]! - m);
+  const logZ = m + Math.log(z);
+  const top: { token: number; logprob: number }[] = [];
+  if (n > 0) {
+    const c = scratch ?? new Candidates(vocabSize);
+    c.fill(row, offset, vocabSize);
+    c.keepTop(Math.min(n, vocabSize));
+    for (let i = 0; i < c.size; ++i) top.push({ token: c.ids[i]!, logprob: c.logits[i]! - logZ });
+  }
+  return { token, logprob: row[offset + token]! - logZ, top };
+}

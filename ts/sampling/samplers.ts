@@ -1,0 +1,177 @@
+/**
+ * The samplers: each a small function that narrows or reshapes the
+ * candidates of one step, with llama.cpp's semantics. The chain
+ * (chain.ts) runs them in llama.cpp's order.
+ *
+ * Ties are broken the same way everywhere: between equal logits the lower
+ * token id ranks first, so top-k and top-p keep the lower ids at their edge
+ * and greedy picks the lowest id of the maxima.
+ * @module
+ */
+import type { Candidates } from './candidates.js';
+
+/** Repetition penalties over the recent tokens (counts per token id). */
+export interface Penalties {
+  /** Logits of seen tokens are divided by this (multiplied when negative); 1 = off. */
+  repeat: number;
+  /** Subtracted once per occurrence. */
+  frequency: number;
+  /** Subtracted once if the token occurred at all. */
+  presence: number;
+}
+
+/** Applies `penalties` to the tokens in `counts` (token id → occurrences). */
+export function applyPenalties(c: Candidates, counts: ReadonlyMap<number, number>, p: Penalties): void {
+  if (counts.size === 0 || (p.repeat === 1 && p.frequency === 0 && p.presence === 0)) return;
+  // candidates are still the whole vocabulary in id order at this point of the chain
+  for (const [id, count] of counts) {
+    const i = c.ids[id] === id ? id : indexOf(c, id);
+    if (i < 0) continue;
+    let l = c.logits[i]!;
+    l = l <= 0 ? l * p.repeat : l / p.repeat;
+    c.logits[i] = l - count * p.frequency - (count > 0 ? p.presence : 0);
+  }
+  c.sorted = false;
+}
+
+/** Adds `bias[id]` to each listed token's logit (-Infinity bans it). */
+export function applyLogitBias(c: Candidates, bias: ReadonlyMap<number, number>): void {
+  if (bias.size === 0) return;
+  for (const [id, b] of bias) {
+    const i = c.ids[id] === id ? id : indexOf(c, id);
+    if (i >= 0) c.logits[i] = c.logits[i]! + b;
+  }
+  c.sorted = false;
+}
+
+function indexOf(c: Candidates, id: number): number {
+  for (let i = 0; i < c.size; ++i) if (c.ids[i] === id) return i;
+  return -1;
+}
+
+/** Keeps the `k` highest; `k <= 0` keeps all. */
+export function topK(c: Candidates, k: number): void {
+  if (k <= 0 || k >= c.size) return;
+  c.keepTop(k);
+}
+
+/**
+ * The probabilities of the live candidates (softmax in double precision),
+ * written to `out`; returns their sum before normalising.
+ */
+export function softmax(c: Candidates, out: Float64Array): number {
+  const m = c.max();
+  let sum = 0;
+  for (let i = 0; i < c.size; ++i) {
+    const e = Math.exp(c.logits[i]! - m);
+    out[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < c.size; ++i) out[i] = out[i]! / sum;
+  return sum;
+}
+
+/**
+ * Nucleus sampling: keeps the smallest set of highest-probability tokens
+ * whose probabilities sum to at least `p` (at least `minKeep`). `p >= 1`
+ * keeps all.
+ */
+export function topP(c: Candidates, p: number, minKeep = 1): void {
+  if (p >= 1 || c.size <= 1) return;
+  const m = c.max();
+  let z = 0;
+  for (let i = 0; i < c.size; ++i) z += Math.exp(c.logits[i]! - m);
+  if (!c.sorted) dropOutsideNucleus(c, p, m, z);
+  c.sort();
+  let cum = 0;
+  for (let i = 0; i < c.size; ++i) {
+    cum += Math.exp(c.logits[i]! - m) / z;
+    if (cum >= p && i + 1 >= minKeep) {
+      c.truncate(i + 1);
+      return;
+    }
+  }
+}
+
+// Before sorting a large unsorted set for top-p, drops the tokens that
+// cannot be in the nucleus: all tokens below logit t together hold at most
+// size * e^(t - m) / z of the mass, so with that under 1 - p the nucleus
+// lies above t. (Probabilities stay those of the full set: m and z are kept.)
+function dropOutsideNucleus(c: Candidates, p: number, m: number, z: number): void {
+  if (c.size < 1024) return;
+  const t = m + Math.log(((1 - p) * z) / c.size) - 1; // one nat of margin for rounding
+  let massAbove = 0;
+  for (let i = 0; i < c.size; ++i) if (c.logits[i]! >= t) massAbove += Math.exp(c.logits[i]! - m);
+  if (massAbove / z >= p) c.filter((l) => l >= t);
+}
+
+/**
+ * Locally typical sampling: ranks tokens by how close their surprise
+ * (-log p) is to the distribution's entropy and keeps the closest ones
+ * until their probabilities sum past `p` (at least `minKeep`). `p >= 1`
+ * keeps all.
+ */
+export function typical(c: Candidates, p: number, probs: Float64Array, order: Float64Array, minKeep = 1): void {
+  if (p >= 1 || c.size <= 1) return;
+  c.sort(); // a fixed order first, so that equal scores rank by logit and id
+  softmax(c, probs);
+  let entropy = 0;
+  for (let i = 0; i < c.size; ++i) if (probs[i]! > 0) entropy -= probs[i]! * Math.log(probs[i]!);
+  // rank by |surprise - entropy| as a float (as llama.cpp scores it): its
+  // bits order like the value (it is not negative), position below them
+  const score = new Float32Array(1);
+  const scoreBits = new Uint32Array(score.buffer);
+  for (let i = 0; i < c.size; ++i) {
+    const pi = probs[i]!;
+    score[0] = pi > 0 ? Math.abs(-Math.log(pi) - entropy) : Infinity;
+    order[i] = scoreBits[0]! * 0x200000 + i;
+  }
+  const ranked = order.subarray(0, c.size).sort();
+  let cum = 0, keep = c.size;
+  for (let r = 0; r < c.size; ++r) {
+    cum += probs[ranked[r]! % 0x200000]!;
+    if (cum > p && r + 1 >= minKeep) {
+      keep = r + 1;
+      break;
+    }
+  }
+  const positions = Array.from(ranked.subarray(0, keep), (k) => k % 0x200000);
+  const ids = positions.map((i) => c.ids[i]!), logits = positions.map((i) => c.logits[i]!);
+  c.ids.set(ids);
+  c.logits.set(logits);
+  c.size = keep;
+  c.sorted = false;
+}
+
+/** Keeps the tokens whose probability is at least `p` times the top one's. `p <= 0` keeps all. */
+export function minP(c: Candidates, p: number, minKeep = 1): void {
+  if (p <= 0 || c.size <= 1) return;
+  const threshold = c.max() + Math.log(p);
+  let survivors = 0;
+  for (let i = 0; i < c.size; ++i) if (c.logits[i]! >= threshold) ++survivors;
+  if (survivors < minKeep) {
+    c.sort();
+    c.truncate(minKeep);
+    return;
+  }
+  c.filter((l) => l >= threshold);
+}
+
+/** Divides the logits by `t` (> 0). */
+export function temperature(c: Candidates, t: number): void {
+  if (t === 1) return;
+  for (let i = 0; i < c.size; ++i) c.logits[i] = c.logits[i]! / t;
+}
+
+/** Draws one token id from the softmax of the live candidates, with `u` uniform in [0, 1). */
+export function draw(c: Candidates, u: number, probs: Float64Array): number {
+  softmax(c, probs);
+  let cum = 0;
+  for (let i = 0; i < c.size; ++i) {
+    cum += probs[i]!;
+    if (u < cum) return c.ids[i]!;
+  }
+  // rounding left the sum a hair under 1: the last token with any probability
+  for (let i = c.size - 1; i >= 0; --i) if (probs[i]! > 0) return c.ids[i]!;
+  return c.ids[0]!;
+}
