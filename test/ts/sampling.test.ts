@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { Candidates } from '../../ts/sampling/candidates.js';
 import { Sampler, logprobsOf, type SamplingOptions } from '../../ts/sampling/chain.js';
+import { RadixSorter } from '../../ts/sampling/radix.js';
 import { Rng } from '../../ts/sampling/rng.js';
 import { minP, topK, topP, typical } from '../../ts/sampling/samplers.js';
 
@@ -155,14 +156,14 @@ describe('survivor sets at the edges', () => {
   });
   it('top-p stops at the first token that brings the mass to p, ties by lower id', () => {
     // four equal tokens: 0.25 each, exactly
-    expect(survivors([0, 0, 0, 0], (c) => topP(c, 0.5))).toEqual([0, 1]);
-    expect(survivors([0, 0, 0, 0], (c) => topP(c, 0.5000001))).toEqual([0, 1, 2]);
-    expect(survivors([0, 0, 0, 0], (c) => topP(c, 0.25))).toEqual([0]);
-    expect(survivors([0, 0, 0, 0], (c) => topP(c, 1))).toEqual([0, 1, 2, 3]);
+    expect(survivors([0, 0, 0, 0], (c) => topP(c, 0.5, new Float64Array(c.size), new Float64Array(c.size)))).toEqual([0, 1]);
+    expect(survivors([0, 0, 0, 0], (c) => topP(c, 0.5000001, new Float64Array(c.size), new Float64Array(c.size)))).toEqual([0, 1, 2]);
+    expect(survivors([0, 0, 0, 0], (c) => topP(c, 0.25, new Float64Array(c.size), new Float64Array(c.size)))).toEqual([0]);
+    expect(survivors([0, 0, 0, 0], (c) => topP(c, 1, new Float64Array(c.size), new Float64Array(c.size)))).toEqual([0, 1, 2, 3]);
     // one dominant token covers p by itself
-    expect(survivors([10, 0, 0], (c) => topP(c, 0.9))).toEqual([0]);
+    expect(survivors([10, 0, 0], (c) => topP(c, 0.9, new Float64Array(c.size), new Float64Array(c.size)))).toEqual([0]);
   });
-  it('top-p over a large vocabulary (the narrowed path) keeps the same set as a full sort', () => {
+  it('top-p over a large vocabulary (the histogram path) keeps the same set as a full sort', () => {
     const rng = new Rng(7);
     const logits = Array.from({ length: 50_000 }, () => Math.fround((rng.next() - 0.5) * 12));
     const ranked = logits.map((l, id) => ({ l, id })).sort((a, b) => b.l - a.l || a.id - b.id);
@@ -171,7 +172,22 @@ describe('survivor sets at the edges', () => {
     for (const p of [0.5, 0.9, 0.99]) {
       let cum = 0, keep = 0;
       while (cum < p) cum += Math.exp(ranked[keep++]!.l - m) / z;
-      expect(survivors(logits, (c) => topP(c, p))).toEqual(ranked.slice(0, keep).map((x) => x.id).sort((a, b) => a - b));
+      expect(survivors(logits, (c) => topP(c, p, new Float64Array(c.size), new Float64Array(c.size)))).toEqual(ranked.slice(0, keep).map((x) => x.id).sort((a, b) => a - b));
+    }
+  });
+  it('typical over a large vocabulary (the histogram path) keeps the same set as a full sort', () => {
+    const rng = new Rng(8);
+    const logits = Array.from({ length: 50_000 }, () => Math.fround((rng.next() - 0.5) * 12));
+    const m = Math.max(...logits);
+    const z = logits.reduce((s, l) => s + Math.exp(l - m), 0);
+    const p = logits.map((l) => Math.exp(l - m) / z);
+    const entropy = -p.reduce((s, x) => s + x * Math.log(x), 0);
+    const ranked = p.map((x, id) => ({ id, d: Math.fround(Math.abs(-Math.log(x) - entropy)) })).sort((a, b) => a.d - b.d || a.id - b.id);
+    for (const mass of [0.3, 0.9]) {
+      let cum = 0, keep = 0;
+      while (!(cum > mass)) cum += p[ranked[keep++]!.id]!;
+      const got = survivors(logits, (c) => typical(c, mass, new Float64Array(c.size), new Float64Array(c.size)));
+      expect(got).toEqual(ranked.slice(0, keep).map((x) => x.id).sort((a, b) => a - b));
     }
   });
   it('min-p keeps every token at or above p times the top probability, ties included', () => {
@@ -181,6 +197,30 @@ describe('survivor sets at the edges', () => {
   });
   it('typical keeps at least one token', () => {
     expect(survivors([0, 0, 0], (c) => typical(c, 0.01, new Float64Array(3), new Float64Array(3)))).toHaveLength(1);
+  });
+});
+
+describe('sorting', () => {
+  it('the radix sort orders by key, stably, for any key width', () => {
+    const rng = new Rng(99);
+    const n = 5000;
+    const sorter = new RadixSorter(n);
+    for (const range of [7, 300, 2 ** 32]) {
+      const keys = Array.from({ length: n }, () => Math.floor(rng.next() * range) >>> 0);
+      sorter.keys.set(keys);
+      const got = Array.from(sorter.sort(n, 32));
+      const want = keys.map((k, i) => ({ k, i })).sort((a, b) => a.k - b.k || a.i - b.i).map((x) => x.i);
+      expect(got).toEqual(want);
+    }
+  });
+  it('candidates sort by logit, ties by lower id, whatever order they arrive in', () => {
+    const c = new Candidates(6);
+    c.ids.set([5, 3, 4, 0, 2, 1]);
+    c.logits.set([1, 2, 2, -0, 0, 2]);
+    c.size = 6;
+    c.sort();
+    expect(Array.from(c.ids)).toEqual([1, 3, 4, 5, 0, 2]);
+    expect(Array.from(c.logits)).toEqual([2, 2, 2, 1, -0, 0]); // -0 ranks as 0: by id
   });
 });
 

@@ -1,3 +1,5 @@
+import { RadixSorter } from './radix.js';
+
 /**
  * Candidates: the tokens still in the running during one sampling step,
  * with their (adjusted) logits. Samplers narrow and reorder them in place;
@@ -12,8 +14,11 @@ export class Candidates {
   size = 0;
   /** Whether the live entries are ordered by logit, highest first (ties: lower id first). */
   sorted = false;
-  // scratch for sorting and selection
-  #keys: Float64Array;
+  /** Scratch for sorts, shared with samplers that rank by other scores. */
+  readonly sorter: RadixSorter;
+  /** Scratch for samplers: a position per candidate, a mark per candidate. */
+  readonly positions: Int32Array;
+  readonly marks: Uint8Array;
   #heap: Int32Array;
   #spareIds: Int32Array;
   #spareLogits: Float32Array;
@@ -21,7 +26,9 @@ export class Candidates {
   constructor(capacity: number) {
     this.ids = new Int32Array(capacity);
     this.logits = new Float32Array(capacity);
-    this.#keys = new Float64Array(capacity);
+    this.sorter = new RadixSorter(capacity);
+    this.positions = new Int32Array(capacity);
+    this.marks = new Uint8Array(capacity);
     this.#heap = new Int32Array(capacity);
     this.#spareIds = new Int32Array(capacity);
     this.#spareLogits = new Float32Array(capacity);
@@ -70,24 +77,35 @@ export class Candidates {
     this.size = n;
   }
 
-  /**
-   * Orders the live entries by logit, highest first, ties by lower id: one
-   * native numeric sort of packed keys (the logit's bits, made to order as
-   * unsigned integers, above a 21-bit id), no comparator calls.
-   */
+  /** Orders the live entries by logit, highest first, ties by lower id (two stable radix sorts). */
   sort(): void {
     if (this.sorted) return;
     const n = this.size;
-    const keys = this.#keys;
-    const bits = new Uint32Array(this.logits.buffer, this.logits.byteOffset, n);
-    for (let i = 0; i < n; ++i) keys[i] = (0xffffffff - orderedBits(bits[i]!)) * ID_SPAN + this.ids[i]!;
-    keys.subarray(0, n).sort();
-    for (let i = 0; i < n; ++i) {
-      const key = keys[i]!;
-      this.ids[i] = key % ID_SPAN;
-      bits[i] = unorderedBits(0xffffffff - Math.floor(key / ID_SPAN));
+    const keys = this.sorter.keys;
+    let idsAscending = true;
+    for (let i = 1; i < n && idsAscending; ++i) idsAscending = this.ids[i - 1]! < this.ids[i]!;
+    if (!idsAscending) {
+      for (let i = 0; i < n; ++i) keys[i] = this.ids[i]!;
+      this.permute(this.sorter.sort(n, 21));
     }
+    const bits = new Uint32Array(this.logits.buffer, this.logits.byteOffset, n);
+    for (let i = 0; i < n; ++i) keys[i] = ~orderedBits(bits[i]!) >>> 0; // descending logit
+    this.permute(this.sorter.sort(n, 32));
     this.sorted = true;
+  }
+
+  /** Reorders the live entries: entry i becomes the old entry perm[i] (perm may be shorter, dropping the rest). */
+  permute(perm: Int32Array): void {
+    const n = perm.length;
+    const ids = this.#spareIds, logits = this.#spareLogits;
+    for (let i = 0; i < n; ++i) {
+      ids[i] = this.ids[perm[i]!]!;
+      logits[i] = this.logits[perm[i]!]!;
+    }
+    this.ids.set(ids.subarray(0, n));
+    this.logits.set(logits.subarray(0, n));
+    this.size = n;
+    this.sorted = false;
   }
 
   /** Keeps the `k` highest entries (ties: lower ids), sorted. */
@@ -141,7 +159,7 @@ export class Candidates {
   }
 }
 
-/** Sort keys hold ids below 2^21 (the largest vocabulary a sampler takes). */
+/** Ids fit 21 bits: the largest vocabulary a sampler takes. */
 export const ID_SPAN = 0x200000;
 
 // A float's bits as an unsigned integer that orders like the float: flip
@@ -149,8 +167,4 @@ export const ID_SPAN = 0x200000;
 function orderedBits(b: number): number {
   if (b === 0x80000000) return 0x80000000; // -0 sorts as +0
   return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
-}
-
-function unorderedBits(o: number): number {
-  return (o & 0x80000000 ? o & 0x7fffffff : ~o) >>> 0;
 }

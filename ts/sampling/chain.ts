@@ -110,7 +110,7 @@ export class Sampler {
   readonly #rng: Rng;
   readonly #candidates: Candidates;
   readonly #probs: Float64Array;
-  readonly #order: Float64Array;
+  readonly #score: Float64Array;
   readonly #recent: number[] = [];
   readonly #counts = new Map<number, number>();
 
@@ -121,7 +121,7 @@ export class Sampler {
     this.#rng = new Rng(this.options.seed);
     this.#candidates = new Candidates(vocabSize);
     this.#probs = new Float64Array(vocabSize);
-    this.#order = new Float64Array(vocabSize);
+    this.#score = new Float64Array(vocabSize);
   }
 
   /** Records a token (prompt or generated) for the repetition penalties. */
@@ -147,8 +147,8 @@ export class Sampler {
     applyLogitBias(c, o.logitBias);
     if (o.temperature <= 0) return c.ids[c.argmax()]!;
     topK(c, o.topK);
-    typical(c, o.typicalP, this.#probs, this.#order);
-    topP(c, o.topP);
+    typical(c, o.typicalP, this.#probs, this.#score);
+    topP(c, o.topP, this.#probs, this.#score);
     minP(c, o.minP);
     temperature(c, o.temperature);
     return draw(c, this.#rng.next(), this.#probs);

@@ -9,6 +9,7 @@
  * @module
  */
 import type { Candidates } from './candidates.js';
+import { keepUntilMass } from './mass-cut.js';
 
 /** Repetition penalties over the recent tokens (counts per token id). */
 export interface Penalties {
@@ -73,74 +74,31 @@ export function softmax(c: Candidates, out: Float64Array): number {
 
 /**
  * Nucleus sampling: keeps the smallest set of highest-probability tokens
- * whose probabilities sum to at least `p` (at least `minKeep`). `p >= 1`
- * keeps all.
+ * whose probabilities sum to at least `p`. `p >= 1` keeps all.
  */
-export function topP(c: Candidates, p: number, minKeep = 1): void {
+export function topP(c: Candidates, p: number, probs: Float64Array, score: Float64Array): void {
   if (p >= 1 || c.size <= 1) return;
-  const m = c.max();
-  let z = 0;
-  for (let i = 0; i < c.size; ++i) z += Math.exp(c.logits[i]! - m);
-  if (!c.sorted) dropOutsideNucleus(c, p, m, z);
-  c.sort();
-  let cum = 0;
-  for (let i = 0; i < c.size; ++i) {
-    cum += Math.exp(c.logits[i]! - m) / z;
-    if (cum >= p && i + 1 >= minKeep) {
-      c.truncate(i + 1);
-      return;
-    }
-  }
-}
-
-// Before sorting a large unsorted set for top-p, drops the tokens that
-// cannot be in the nucleus: all tokens below logit t together hold at most
-// size * e^(t - m) / z of the mass, so with that under 1 - p the nucleus
-// lies above t. (Probabilities stay those of the full set: m and z are kept.)
-function dropOutsideNucleus(c: Candidates, p: number, m: number, z: number): void {
-  if (c.size < 1024) return;
-  const t = m + Math.log(((1 - p) * z) / c.size) - 1; // one nat of margin for rounding
-  let massAbove = 0;
-  for (let i = 0; i < c.size; ++i) if (c.logits[i]! >= t) massAbove += Math.exp(c.logits[i]! - m);
-  if (massAbove / z >= p) c.filter((l) => l >= t);
+  softmax(c, probs);
+  for (let i = 0; i < c.size; ++i) score[i] = -c.logits[i]!;
+  keepUntilMass(c, score, probs, p, false);
 }
 
 /**
  * Locally typical sampling: ranks tokens by how close their surprise
  * (-log p) is to the distribution's entropy and keeps the closest ones
- * until their probabilities sum past `p` (at least `minKeep`). `p >= 1`
- * keeps all.
+ * until their probabilities sum past `p`. `p >= 1` keeps all.
  */
-export function typical(c: Candidates, p: number, probs: Float64Array, order: Float64Array, minKeep = 1): void {
+export function typical(c: Candidates, p: number, probs: Float64Array, score: Float64Array): void {
   if (p >= 1 || c.size <= 1) return;
-  c.sort(); // a fixed order first, so that equal scores rank by logit and id
   softmax(c, probs);
   let entropy = 0;
   for (let i = 0; i < c.size; ++i) if (probs[i]! > 0) entropy -= probs[i]! * Math.log(probs[i]!);
-  // rank by |surprise - entropy| as a float (as llama.cpp scores it): its
-  // bits order like the value (it is not negative), position below them
-  const score = new Float32Array(1);
-  const scoreBits = new Uint32Array(score.buffer);
+  // scored in single precision, as llama.cpp scores it
   for (let i = 0; i < c.size; ++i) {
     const pi = probs[i]!;
-    score[0] = pi > 0 ? Math.abs(-Math.log(pi) - entropy) : Infinity;
-    order[i] = scoreBits[0]! * 0x200000 + i;
+    score[i] = pi > 0 ? Math.fround(Math.abs(-Math.log(pi) - entropy)) : Infinity;
   }
-  const ranked = order.subarray(0, c.size).sort();
-  let cum = 0, keep = c.size;
-  for (let r = 0; r < c.size; ++r) {
-    cum += probs[ranked[r]! % 0x200000]!;
-    if (cum > p && r + 1 >= minKeep) {
-      keep = r + 1;
-      break;
-    }
-  }
-  const positions = Array.from(ranked.subarray(0, keep), (k) => k % 0x200000);
-  const ids = positions.map((i) => c.ids[i]!), logits = positions.map((i) => c.logits[i]!);
-  c.ids.set(ids);
-  c.logits.set(logits);
-  c.size = keep;
-  c.sorted = false;
+  keepUntilMass(c, score, probs, p, true);
 }
 
 /** Keeps the tokens whose probability is at least `p` times the top one's. `p <= 0` keeps all. */
