@@ -27,3 +27,5 @@ export type { GenerateOptions, GenerationResult, GenerationChunk, FinishReason }
 export { GenerationStream } from './generation/stream.js';
 export { Sampler, type SamplingOptions, type ResolvedSamplingOptions, type TokenLogprob } from './sampling/chain.js';
 export { renderChatTemplate, type ChatMessage, type ChatTemplateInput } from './chat/template.js';
+export { pullModel, type PullOptions, type PullResult } from './pull/pull.js';
+export { parseModelSource, defaultCacheDir, type ModelSource } from './pull/source.js';

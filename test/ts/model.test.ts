@@ -175,7 +175,7 @@ describe('lmrt generate', () => {
     expect(Object.keys(doc).sort()).toEqual(['finishReason', 'text', 'timings', 'tokens', 'usage']);
     expect(doc.usage).toMatchObject({ completionTokens: (doc.tokens as number[]).length });
     expect((doc.usage as { promptTokens: number }).promptTokens).toBeGreaterThan(0);
-    expect(Object.keys(doc.timings as object).sort()).toEqual(['decodeMs', 'prefillMs']);
+    expect(Object.keys(doc.timings as object).sort()).toEqual(['decodeMs', 'prefillMs', 'tokensPerSecond']);
     using model = await loadModel(path, { threads: 2 });
     const direct = await model.generate('hello world', { maxTokens: 5 });
     expect(doc.tokens).toEqual(direct.tokens);
@@ -183,15 +183,27 @@ describe('lmrt generate', () => {
     expect(doc.finishReason).toBe(direct.finishReason);
   });
 
-  it('plain output is the text; sampling temperatures are refused for now', async () => {
+  it('plain output is the text; sampling flags give what the same library options give', async () => {
     const path = await tinyLlama();
     const plain = await cli('generate', '--model', path, '--prompt', 'hello', '--max-tokens', '3');
     expect(plain.code).toBe(0);
-    const bad = await cli('generate', '--model', path, '--prompt', 'hello', '--temperature', '0.7');
-    expect(bad.code).not.toBe(0);
-    expect(bad.err).toMatch(/temperature/);
+    const flags = ['--temperature', '0.9', '--top-k', '20', '--top-p', '0.9', '--min-p', '0.02', '--repeat-penalty', '1.2',
+      '--repeat-last-n', '16', '--frequency-penalty', '0.1', '--presence-penalty', '0.1', '--logit-bias', '5=-inf', '--seed', '77'];
+    const sampled = await cli('generate', '--model', path, '--prompt', 'hello', '--max-tokens', '12', ...flags, '--json');
+    expect(sampled.code).toBe(0);
+    using model = await loadModel(path, { threads: 2 });
+    const direct = await model.generate('hello', {
+      maxTokens: 12, temperature: 0.9, topK: 20, topP: 0.9, minP: 0.02, repeatPenalty: 1.2, repeatLastN: 16,
+      frequencyPenalty: 0.1, presencePenalty: 0.1, logitBias: { 5: -Infinity }, seed: 77,
+    });
+    expect((JSON.parse(sampled.out) as { tokens: number[] }).tokens).toEqual(direct.tokens);
+    const bad = await cli('generate', '--model', path, '--prompt', 'hello', '--temperature', 'hot');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--temperature must be a number/);
+    const worse = await cli('generate', '--model', path, '--prompt', 'hello', '--top-p', '0');
+    expect(worse.err).toMatch(/topP must be in \(0, 1\]/);
     const missing = await cli('generate', '--prompt', 'hello');
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/Usage: lmrt generate/);
+    expect(missing.err).toMatch(/--model is required\nUsage: lmrt generate/);
   });
 });

@@ -9,24 +9,46 @@ import { INFO_HELP, runInfo } from './info.js';
 import { processIo, type CliIo } from './io.js';
 import { SYNTH_HELP, runSynth } from './synth.js';
 import { TOKENIZE_HELP, runTokenize } from './tokenize.js';
-import { GENERATE_HELP, runGenerate } from './generate.js';
+import { chatCommand } from './chat.js';
+import { UsageError, type Command } from './command.js';
+import { flagHelp, parseFlags } from './flags.js';
+import { generateCommand } from './generate.js';
+import { pullCommand } from './pull.js';
+import { runCommand } from './run.js';
+
+const COMMANDS: readonly Command[] = [runCommand, chatCommand, generateCommand, pullCommand];
 
 const HELP = `Usage: lmrt <command> [options]
 
 Commands:
-  info <file.gguf> [--json]     show a GGUF file's metadata and tensors
-  synth --out <file.gguf> ...   write a random-weight model (see lmrt synth --help)
-  tokenize --model <gguf> --text <text> [--json]
-                                print the token ids of a text
-  generate --model <gguf> --prompt <text> [--max-tokens N] [--json]
-                                continue a prompt (greedy)
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n')}
+  info      show a GGUF file's metadata and tensors
+  tokenize  print the token ids of a text
+  synth     write a random-weight model of a named shape
 
-Run 'lmrt <command> --help' for a command's options.`;
+A <model> is a GGUF file, a URL or hf:owner/repo/file.gguf (downloaded into
+the cache first). Run 'lmrt <command> --help' for a command's options.`;
+
+function commandHelp(c: Command): string {
+  return `Usage: ${c.usage}\n\n${c.description}\n\nOptions:\n${flagHelp(c.flags)}\n  -h, --help  this help`;
+}
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    const table = COMMANDS.find((c) => c.name === command);
+    if (table !== undefined) {
+      const { values, positionals } = parseFlags(rest, table.flags, table.positionals);
+      if (values.help) return help(io, commandHelp(table));
+      try {
+        return await table.run(values, positionals, io);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        io.err(`lmrt ${table.name}: ${err.message}\nUsage: ${table.usage} (lmrt ${table.name} --help for the options)`);
+        return 2;
+      }
+    }
     switch (command) {
       case 'info': {
         const { values, positionals } = parseArgs({
@@ -61,21 +83,6 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runTokenize({
           model: values.model, text: values.text, addSpecial: !values['no-add-special'],
           parseSpecial: values['parse-special'] ?? false, json: values.json ?? false,
-        }, io);
-      }
-      case 'generate': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            model: { type: 'string', short: 'm' }, prompt: { type: 'string', short: 'p' }, 'max-tokens': { type: 'string', short: 'n' },
-            temperature: { type: 'string' }, threads: { type: 'string', short: 't' }, json: { type: 'boolean', default: false },
-            help: { type: 'boolean', short: 'h' },
-          },
-        });
-        if (values.help) return help(io, GENERATE_HELP);
-        return await runGenerate({
-          model: values.model, prompt: values.prompt, maxTokens: values['max-tokens'], temperature: values.temperature,
-          threads: values.threads, json: values.json ?? false,
         }, io);
       }
       case undefined:
