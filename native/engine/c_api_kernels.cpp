@@ -39,7 +39,7 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     for (uint64_t t = 0; t < n_tokens; ++t) k->quantize(x + t * n_in, act.data() + t * act_bytes, static_cast<int64_t>(n_in));
     for (uint64_t o = 0; o < n_out; ++o) {
         lmrt::kernels::dot_rows(*k, static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w) + o * row_bytes, act.data(), act_bytes,
-                                static_cast<int64_t>(n_tokens), y + o, static_cast<int64_t>(n_out));
+                                static_cast<int64_t>(n_tokens), nullptr, y + o, static_cast<int64_t>(n_out));
     }
     return LMRT_OK;
 }

@@ -36,6 +36,30 @@ void run_step(void *user, int ith, int nth) {
     }
 }
 
+// Each row's place among its own sequence's rows in the step, for the
+// batch and for the logit rows (kernels sum by it; see kernels/ops.h).
+void place_rows(const lmrt::KvCache &kv, const std::vector<lmrt::KvCache::Growth> &growth, const lmrt::BatchRow *batch, uint32_t n,
+                lmrt::StepScratch *s) {
+    for (uint32_t i = 0; i < n; ++i) {
+        const lmrt::BatchRow &r = batch[i];
+        const auto g = std::find_if(growth.begin(), growth.end(), [&](const lmrt::KvCache::Growth &x) { return x.seq == r.seq; });
+        const int start = kv.seq_length(r.seq); // positions of a step follow on from the sequence's length
+        s->row_groups[i] = {r.pos - start, g->new_length - start};
+    }
+    const std::vector<int> &logit_rows = s->logit_rows;
+    for (size_t j = 0; j < logit_rows.size(); ++j) {
+        const int seq = batch[logit_rows[j]].seq;
+        int32_t index = 0, count = 0;
+        for (size_t m = 0; m < logit_rows.size(); ++m) {
+            if (batch[logit_rows[m]].seq != seq) continue;
+            if (m < j) ++index;
+            ++count;
+        }
+        s->logit_groups[j] = {index, count};
+    }
+    s->groups = s->row_groups.data();
+}
+
 } // namespace
 
 extern "C" {
@@ -192,6 +216,7 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         }
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
+        place_rows(ctx->kv, ctx->growth, batch.data(), n, &ctx->scratch);
         lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits};
         StepJob job{&args, hp.arch};
         ctx->pool.run(run_step, &job);

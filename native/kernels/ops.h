@@ -52,27 +52,49 @@ struct MatKernels {
     void (*dot_batched4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
 };
 
-// The dot product for row t of a batch of T rows of n elements.
-inline VecDotFn dot_for_row(const MatKernels &k, int64_t t, int64_t T, int64_t n) {
-    if (k.dot_grouped != nullptr && t < T - T % 4) return k.dot_grouped;
-    if (k.dot_batched != nullptr && T >= 2 && n % 8 == 0) return k.dot_batched;
+// Where a row of a step sits among the rows of its own sequence in that
+// step. A row's summation order depends on this alone (as llama.cpp's does
+// on the ubatch of one sequence), never on other sequences' rows, so a
+// sequence's logits do not change with what shares its batch.
+struct RowGroup {
+    int32_t index; // among its sequence's rows in the step
+    int32_t count; // its sequence's rows in the step
+};
+
+// The dot product for a row of n elements placed as `g`.
+inline VecDotFn dot_for_row(const MatKernels &k, RowGroup g, int64_t n) {
+    if (k.dot_grouped != nullptr && g.index < g.count - g.count % 4) return k.dot_grouped;
+    if (k.dot_batched != nullptr && g.count >= 2 && n % 8 == 0) return k.dot_batched;
     return k.dot;
 }
 
 // y[t * y_stride] = weight row w · activation row t, for the T encoded rows
-// at act (act_bytes apart).
-inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_t *act, size_t act_bytes, int64_t T, float *y,
-                     int64_t y_stride) {
+// at act (act_bytes apart) placed as groups[t] (nullptr: all T rows are one
+// sequence's).
+inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_t *act, size_t act_bytes, int64_t T,
+                     const RowGroup *groups, float *y, int64_t y_stride) {
+    const auto group = [&](int64_t t) {
+        return groups != nullptr ? groups[t] : RowGroup{static_cast<int32_t>(t), static_cast<int32_t>(T)};
+    };
     int64_t t = 0;
-    if (k.dot_batched4 != nullptr && k.dot_grouped == nullptr && T >= 2 && n % 8 == 0) {
-        for (; t + 4 <= T; t += 4) {
-            const void *const x[4] = {act + t * act_bytes, act + (t + 1) * act_bytes, act + (t + 2) * act_bytes, act + (t + 3) * act_bytes};
-            float out[4];
-            k.dot_batched4(n, w, x, out);
-            for (int i = 0; i < 4; ++i) y[(t + i) * y_stride] = out[i];
+    while (t < T) {
+        // four consecutive rows in the batched order: one pass over the weight row
+        if (k.dot_batched4 != nullptr && t + 4 <= T) {
+            bool batched = true;
+            for (int i = 0; i < 4 && batched; ++i) batched = dot_for_row(k, group(t + i), n) == k.dot_batched;
+            if (batched) {
+                const void *const x[4] = {act + t * act_bytes, act + (t + 1) * act_bytes, act + (t + 2) * act_bytes,
+                                          act + (t + 3) * act_bytes};
+                float out[4];
+                k.dot_batched4(n, w, x, out);
+                for (int i = 0; i < 4; ++i) y[(t + i) * y_stride] = out[i];
+                t += 4;
+                continue;
+            }
         }
+        y[t * y_stride] = dot_for_row(k, group(t), n)(n, w, act + t * act_bytes);
+        ++t;
     }
-    for (; t < T; ++t) y[t * y_stride] = dot_for_row(k, t, T, n)(n, w, act + t * act_bytes);
 }
 
 // Attention of one query row over positions [first, last] of a sequence

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../core/thread_pool.h"
+#include "../kernels/ops.h"
 #include "../kv/kv_cache.h"
 #include "model.h"
 
@@ -32,6 +33,10 @@ struct StepScratch {
     std::vector<std::vector<const uint16_t *>> k_blocks, v_blocks;
     std::vector<int> logit_rows;
     std::vector<BatchRow> batch; // the validated rows
+    // each row's place among its own sequence's rows (kernels/ops.h), for
+    // the batch's rows and for the logit rows the last layer keeps
+    std::vector<kernels::RowGroup> row_groups, logit_groups;
+    const kernels::RowGroup *groups = nullptr; // the layout the next matrix product sees
 
     void allocate(const HParams &hp, int max_rows, int n_threads, int max_positions, int max_blocks);
 };
