@@ -5,7 +5,18 @@
  * @module
  */
 
-/** Stable error codes. Native failures map one-to-one onto these. */
+/**
+ * Stable error codes. Native failures map one-to-one onto these.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await loadModel('model.gguf');
+ * } catch (err) {
+ *   if (err instanceof LmrtError && err.code === 'E_ARCH_UNSUPPORTED') console.error('not a model lmrt runs');
+ * }
+ * ```
+ */
 export type LmrtErrorCode =
   | 'E_INVALID_ARGUMENT'
   | 'E_IO'
@@ -18,7 +29,18 @@ export type LmrtErrorCode =
   | 'E_ARCH_UNSUPPORTED'
   | 'E_INTERNAL';
 
-/** Base class of every error lmrt throws. */
+/**
+ * Base class of every error lmrt throws.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await model.generate(prompt, { maxTokens: 4000 });
+ * } catch (err) {
+ *   if (err instanceof LmrtError) console.error(err.code, err.message); // e.g. E_KV_FULL
+ * }
+ * ```
+ */
 export class LmrtError extends Error {
   /** Machine-readable code; the message is for people. */
   readonly code: LmrtErrorCode;
@@ -30,14 +52,36 @@ export class LmrtError extends Error {
   }
 }
 
-/** A bad argument or option: the message names it and what was expected. */
+/**
+ * A bad argument or option: the message names it and what was expected.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await model.generate('Hi', { temperature: -1 });
+ * } catch (err) {
+ *   if (err instanceof InvalidArgumentError) console.error(err.message); // 'temperature must be a number >= 0, got -1'
+ * }
+ * ```
+ */
 export class InvalidArgumentError extends LmrtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_INVALID_ARGUMENT', message, options);
   }
 }
 
-/** A file could not be opened, read, mapped or written. */
+/**
+ * A file could not be opened, read, mapped or written.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await loadModel('missing.gguf');
+ * } catch (err) {
+ *   if (err instanceof IoError) console.error(err.message); // names the file and the system error
+ * }
+ * ```
+ */
 export class IoError extends LmrtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_IO', message, options);
@@ -47,6 +91,15 @@ export class IoError extends LmrtError {
 /**
  * A GGUF file is malformed (`E_GGUF_INVALID`) or uses something lmrt does not
  * support (`E_GGUF_UNSUPPORTED`): the message names the file and the problem.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await inspectGguf('broken.gguf');
+ * } catch (err) {
+ *   if (err instanceof GgufError) console.error(err.code, err.message); // E_GGUF_INVALID: what is wrong, where
+ * }
+ * ```
  */
 export class GgufError extends LmrtError {
   constructor(code: 'E_GGUF_INVALID' | 'E_GGUF_UNSUPPORTED', message: string, options?: { cause?: unknown }) {
@@ -54,14 +107,35 @@ export class GgufError extends LmrtError {
   }
 }
 
-/** An operation was cancelled by its caller. */
+/**
+ * An operation was cancelled by its caller.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const download = pullModel('hf:owner/repo/model.gguf', { signal: controller.signal });
+ * controller.abort();
+ * await download.catch((err) => err instanceof CancelledError); // true; the partial file stays for a resume
+ * ```
+ */
 export class CancelledError extends LmrtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_CANCELLED', message, options);
   }
 }
 
-/** The native addon could not be loaded on this machine. */
+/**
+ * The native addon could not be loaded on this machine.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await loadModel('model.gguf');
+ * } catch (err) {
+ *   if (err instanceof NativeUnavailableError) console.error('no lmrt binary for this platform:', err.message);
+ * }
+ * ```
+ */
 export class NativeUnavailableError extends LmrtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_NATIVE_UNAVAILABLE', message, options);

@@ -8,14 +8,32 @@ import { Template } from '@huggingface/jinja';
 
 import { InvalidArgumentError } from '../errors.js';
 
-/** One message of a conversation. Extra fields (tool calls, names, …) reach the template as they are. */
+/**
+ * One message of a conversation. Extra fields (tool calls, names, …) reach the template as they are.
+ *
+ * @example
+ * ```ts
+ * const messages: ChatMessage[] = [
+ *   { role: 'system', content: 'You are terse.' },
+ *   { role: 'user', content: 'Name a colour.' },
+ * ];
+ * ```
+ */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
   content: string;
   [field: string]: unknown;
 }
 
-/** What a template is rendered with. */
+/**
+ * What a template is rendered with.
+ *
+ * @example
+ * ```ts
+ * const input: ChatTemplateInput = { messages: [{ role: 'user', content: 'Hi' }], bosToken: '<s>', addGenerationPrompt: true };
+ * renderChatTemplate(template, input);
+ * ```
+ */
 export interface ChatTemplateInput {
   messages: readonly ChatMessage[];
   /** End with the start of an assistant turn, for the model to continue (default `true`). */
@@ -58,6 +76,13 @@ function checkMessages(messages: readonly ChatMessage[]): void {
  * Renders a chat template. Template errors (a syntax error, or the
  * template's own `raise_exception`, e.g. for roles it does not support)
  * become {@link InvalidArgumentError}s that quote the template's message.
+ *
+ * @example
+ * ```ts
+ * const chatml = "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}";
+ * renderChatTemplate(chatml, { messages: [{ role: 'user', content: 'Hi' }], addGenerationPrompt: false });
+ * // '<|im_start|>user\nHi<|im_end|>\n'
+ * ```
  */
 export function renderChatTemplate(source: string, input: ChatTemplateInput): string {
   if (typeof source !== 'string' || source.length === 0) throw new InvalidArgumentError('chat template must be a non-empty string');

@@ -5,7 +5,17 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { SamplingOptions, TokenLogprob } from '../sampling/chain.js';
 
-/** Options of {@link Model.generate} and {@link Model.stream}: sampling plus when to stop. */
+/**
+ * Options of {@link Model.generate} and {@link Model.stream}: sampling plus when to stop.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const r = await model.generate('Q: Why is the sky blue?\nA:', {
+ *   maxTokens: 128, temperature: 0.7, topP: 0.9, seed: 42, stop: ['\nQ:'], signal: controller.signal,
+ * });
+ * ```
+ */
 export interface GenerateOptions extends SamplingOptions {
   /** Most tokens to generate (default 256). */
   maxTokens?: number;
@@ -26,10 +36,24 @@ export interface GenerateOptions extends SamplingOptions {
  * token (`'stop'`), `maxTokens` (`'length'`), or the caller's abort signal
  * or leaving the stream early (`'abort'`). A request that outgrows the KV
  * cache fails with `E_KV_FULL` instead.
+ *
+ * @example
+ * ```ts
+ * const { finishReason } = await model.generate(prompt, { maxTokens: 16 });
+ * if (finishReason === 'length') console.log('cut at maxTokens');
+ * ```
  */
 export type FinishReason = 'stop' | 'length' | 'abort';
 
-/** What a generation returns. */
+/**
+ * What a generation returns.
+ *
+ * @example
+ * ```ts
+ * const r: GenerationResult = await model.generate('Once upon a time', { maxTokens: 32 });
+ * console.log(r.text, r.usage.completionTokens, r.timings.tokensPerSecond);
+ * ```
+ */
 export interface GenerationResult {
   /** The generated text (the prompt not included, stop strings cut). */
   text: string;
@@ -47,7 +71,14 @@ export interface GenerationResult {
   logprobs?: TokenLogprob[];
 }
 
-/** A piece of a streamed generation. */
+/**
+ * A piece of a streamed generation.
+ *
+ * @example
+ * ```ts
+ * for await (const chunk of model.stream('Once upon a time')) process.stdout.write(chunk.text);
+ * ```
+ */
 export interface GenerationChunk {
   /** New text: never part of a UTF-8 character or of a stop string. All chunks' text is the result's text. */
   text: string;

@@ -9,6 +9,13 @@ import type { GenerationChunk, GenerationResult } from './options.js';
  * A generation in progress. Iterate it (`for await`) for its chunks; await
  * {@link GenerationStream.result} for the whole result. Leaving the loop
  * early (`break`) aborts the generation. One consumer at a time.
+ *
+ * @example
+ * ```ts
+ * const stream: GenerationStream = model.stream('Once upon a time', { maxTokens: 64 });
+ * for await (const chunk of stream) process.stdout.write(chunk.text);
+ * console.log((await stream.result).finishReason);
+ * ```
  */
 export class GenerationStream implements AsyncIterable<GenerationChunk> {
   /** The final result: resolves when generation ends, however it ends. */
@@ -32,6 +39,7 @@ export class GenerationStream implements AsyncIterable<GenerationChunk> {
     );
   }
 
+  /** The chunks, as they become final; ends when the generation does (rethrowing its error). */
   async *[Symbol.asyncIterator](): AsyncIterator<GenerationChunk> {
     try {
       for (;;) {

@@ -12,6 +12,12 @@ import { FILE_TYPES, ggmlTypeName, valueTypeName, type GgmlType, type GgufValueT
  * integers are bigints; numeric arrays are typed arrays of their element
  * type (`Float32Array`, `BigUint64Array`, …); bool and string arrays are JS
  * arrays; arrays of arrays nest.
+ *
+ * @example
+ * ```ts
+ * const { metadata } = await inspectGguf('model.gguf');
+ * const name: GgufValue = metadata['general.name']; // a string here; arrays come as arrays or typed arrays
+ * ```
  */
 export type GgufValue =
   | number | bigint | boolean | string
@@ -19,7 +25,15 @@ export type GgufValue =
   | Float32Array | Float64Array | BigUint64Array | BigInt64Array
   | boolean[] | string[] | GgufValue[];
 
-/** One tensor's entry in the file's tensor table. */
+/**
+ * One tensor's entry in the file's tensor table.
+ *
+ * @example
+ * ```ts
+ * const { tensors } = await inspectGguf('model.gguf');
+ * for (const t of tensors) console.log(t.name, t.type, t.shape, t.byteLength);
+ * ```
+ */
 export interface GgufTensorInfo {
   /** e.g. `blk.0.attn_q.weight`. */
   name: string;
@@ -35,7 +49,15 @@ export interface GgufTensorInfo {
   elementCount: number;
 }
 
-/** What {@link inspectGguf} returns. */
+/**
+ * What {@link inspectGguf} returns.
+ *
+ * @example
+ * ```ts
+ * const file: GgufFile = await inspectGguf('model.gguf');
+ * console.log(file.architecture, file.parameterCount, file.fileType, file.contextLength);
+ * ```
+ */
 export interface GgufFile {
   /** GGUF format version (2 or 3). */
   version: number;

@@ -9,14 +9,31 @@ import { RawTensorSource, type RawArray, type RawTensorIn, type RawValue } from 
 import type { GgufValue } from './inspect.js';
 import { GGML_TYPES, GGUF_VALUE_TYPES, parseGgmlType, type GgmlType, type GgufValueType } from './types.js';
 
-/** Values produced in native code while writing, so large tensors never exist in JS. */
+/**
+ * Values produced in native code while writing, so large tensors never exist in JS.
+ *
+ * @example
+ * ```ts
+ * await writeGguf('w.gguf', {
+ *   tensors: [{ name: 'w', type: 'Q8_0', shape: [256, 64], data: { fill: 'uniform', scale: 0.02, seed: 1 } }],
+ * });
+ * ```
+ */
 export type GgufTensorFill =
   /** Uniform in [-scale, scale); the same seed gives the same values in every type. */
   | { fill: 'uniform'; scale: number; seed?: number | bigint }
   /** Every element equals `value`. */
   | { fill: 'constant'; value: number };
 
-/** A tensor to write. */
+/**
+ * A tensor to write.
+ *
+ * @example
+ * ```ts
+ * const spec: GgufTensorSpec = { name: 'bias', type: 'F32', shape: [4], data: Float32Array.of(0, 1, 2, 3) };
+ * await writeGguf('bias.gguf', { tensors: [spec] });
+ * ```
+ */
 export interface GgufTensorSpec {
   /** Tensor name (at most 64 bytes), unique in the file. */
   name: string;
@@ -31,7 +48,19 @@ export interface GgufTensorSpec {
   data: Float32Array | Uint8Array | GgufTensorFill;
 }
 
-/** Options of {@link writeGguf}. */
+/**
+ * Options of {@link writeGguf}.
+ *
+ * @example
+ * ```ts
+ * const options: WriteGgufOptions = {
+ *   metadata: { 'general.architecture': 'llama', 'llama.block_count': 2 },
+ *   metadataTypes: { 'llama.block_count': 'uint32' },
+ *   tensors: [],
+ * };
+ * await writeGguf('meta.gguf', options);
+ * ```
+ */
 export interface WriteGgufOptions {
   /** Metadata to write, in insertion order. */
   metadata?: Record<string, GgufValue>;

@@ -12,7 +12,14 @@ import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
 import { Tokenizer, type DetokenizeOptions, type TokenizeOptions } from '../tokenizer/tokenizer.js';
 
-/** Options of {@link loadModel}. */
+/**
+ * Options of {@link loadModel}.
+ *
+ * @example
+ * ```ts
+ * const model = await loadModel('model.gguf', { threads: 4, contextSize: 2048, batchSize: 256 });
+ * ```
+ */
 export interface LoadModelOptions {
   /** Compute threads (default: the machine's physical cores). */
   threads?: number;
@@ -22,7 +29,14 @@ export interface LoadModelOptions {
   batchSize?: number;
 }
 
-/** Options of {@link Model.chat} and {@link Model.streamChat}: generation options plus the template's. */
+/**
+ * Options of {@link Model.chat} and {@link Model.streamChat}: generation options plus the template's.
+ *
+ * @example
+ * ```ts
+ * const r = await model.chat(messages, { template: myJinjaTemplate, maxTokens: 200, temperature: 0.7 });
+ * ```
+ */
 export interface ChatOptions extends GenerateOptions {
   /** A Jinja chat template to use instead of the model's own. */
   template?: string;
@@ -32,7 +46,14 @@ export interface ChatOptions extends GenerateOptions {
   templateVariables?: Readonly<Record<string, unknown>>;
 }
 
-/** Facts about the loaded model. */
+/**
+ * Facts about the loaded model.
+ *
+ * @example
+ * ```ts
+ * const { architecture, vocabSize, layers, parameterCount } = model.info;
+ * ```
+ */
 export interface ModelInfo {
   /** general.architecture, e.g. `'llama'`. */
   architecture: string;
@@ -49,7 +70,14 @@ export interface ModelInfo {
   fileSize: number;
 }
 
-/** Occupancy of the paged KV cache (blocks of `blockSize` positions). */
+/**
+ * Occupancy of the paged KV cache (blocks of `blockSize` positions).
+ *
+ * @example
+ * ```ts
+ * const { blocksUsed, blocksTotal, bytes } = model.kvStats;
+ * ```
+ */
 export interface KvStats {
   blocksTotal: number;
   blocksUsed: number;
@@ -66,7 +94,15 @@ function positiveInt(name: string, value: number | undefined): number | undefine
   return value;
 }
 
-/** A loaded model. Create with {@link loadModel}; release with {@link Model.dispose}. */
+/**
+ * A loaded model. Create with {@link loadModel}; release with {@link Model.dispose}.
+ *
+ * @example
+ * ```ts
+ * using model = await loadModel('stories260K-f32.gguf');
+ * const { text } = await model.generate('Once upon a time', { maxTokens: 32 });
+ * ```
+ */
 export class Model {
   readonly #raw: RawModel;
   readonly #context: RawContext;

@@ -13,7 +13,14 @@ import { dirname, join } from 'node:path';
 import { CancelledError, InvalidArgumentError, IoError } from '../errors.js';
 import { defaultCacheDir, parseModelSource } from './source.js';
 
-/** Options of {@link pullModel}. */
+/**
+ * Options of {@link pullModel}.
+ *
+ * @example
+ * ```ts
+ * await pullModel('hf:owner/repo/model.gguf', { cacheDir: '/models', onProgress: (n, total) => console.log(n, total) });
+ * ```
+ */
 export interface PullOptions {
   /** Where models are kept (default: see {@link defaultCacheDir}). */
   cacheDir?: string;
@@ -28,7 +35,14 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link pullModel} did. */
+/**
+ * What {@link pullModel} did.
+ *
+ * @example
+ * ```ts
+ * const { path, cached, resumed } = await pullModel('https://example.com/model.gguf');
+ * ```
+ */
 export interface PullResult {
   /** The model file, ready to load. */
   path: string;

@@ -10,7 +10,14 @@ import { basename, join } from 'node:path';
 
 import { InvalidArgumentError } from '../errors.js';
 
-/** A parsed model source. */
+/**
+ * A parsed model source.
+ *
+ * @example
+ * ```ts
+ * const { url, cachePath } = parseModelSource('hf:owner/repo/model.gguf');
+ * ```
+ */
 export interface ModelSource {
   url: string;
   /** The file's path inside the cache folder. */
@@ -19,7 +26,15 @@ export interface ModelSource {
 
 const SAFE = /^[A-Za-z0-9._-]+$/;
 
-/** Parses `https://…`, `http://…` or `hf:owner/repo[@revision]/path/file`. */
+/**
+ * Parses `https://…`, `http://…` or `hf:owner/repo[@revision]/path/file`.
+ *
+ * @example
+ * ```ts
+ * parseModelSource('hf:ggml-org/models/tinyllamas/stories260K.gguf').url;
+ * // 'https://huggingface.co/ggml-org/models/resolve/main/tinyllamas/stories260K.gguf'
+ * ```
+ */
 export function parseModelSource(source: string): ModelSource {
   if (typeof source !== 'string' || source.length === 0) throw new InvalidArgumentError('pull: the source must be a URL or hf:owner/repo/file.gguf');
   if (source.startsWith('hf:')) {
@@ -51,7 +66,14 @@ export function parseModelSource(source: string): ModelSource {
   return { url: url.href, cachePath: join('url', key, safeName) };
 }
 
-/** The cache folder: `LMRT_CACHE_DIR`, else `$XDG_CACHE_HOME/lmrt/models`, else `~/.cache/lmrt/models`. */
+/**
+ * The cache folder: `LMRT_CACHE_DIR`, else `$XDG_CACHE_HOME/lmrt/models`, else `~/.cache/lmrt/models`.
+ *
+ * @example
+ * ```ts
+ * defaultCacheDir(); // '/home/me/.cache/lmrt/models' unless LMRT_CACHE_DIR or XDG_CACHE_HOME is set
+ * ```
+ */
 export function defaultCacheDir(): string {
   const env = process.env.LMRT_CACHE_DIR;
   if (env) return env;

@@ -10,7 +10,15 @@ import { Candidates, ID_SPAN } from './candidates.js';
 import { randomSeed, Rng } from './rng.js';
 import { applyLogitBias, applyPenalties, draw, minP, temperature, topK, topP, typical } from './samplers.js';
 
-/** How the next token is chosen. Every field is optional. */
+/**
+ * How the next token is chosen. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * const options: SamplingOptions = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.1, seed: 1 };
+ * await model.generate('Once upon a time', options);
+ * ```
+ */
 export interface SamplingOptions {
   /**
    * Softmax temperature. `0` (the default) is greedy: always the most likely
@@ -39,7 +47,15 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** Sampling options with every default filled in (and the seed chosen). */
+/**
+ * Sampling options with every default filled in (and the seed chosen).
+ *
+ * @example
+ * ```ts
+ * const sampler = new Sampler({ temperature: 0.8 }, model.info.vocabSize);
+ * console.log(sampler.options.seed); // the seed drawn, to reproduce the run
+ * ```
+ */
 export interface ResolvedSamplingOptions {
   temperature: number;
   topK: number;
@@ -89,7 +105,15 @@ export function resolveSamplingOptions(o: SamplingOptions, vocabSize: number): R
   return r;
 }
 
-/** One token's log-probability and the most likely alternatives at its step. */
+/**
+ * One token's log-probability and the most likely alternatives at its step.
+ *
+ * @example
+ * ```ts
+ * const r = await model.generate('The capital of France is', { maxTokens: 1, logprobs: 5 });
+ * for (const alt of r.logprobs![0]!.top) console.log(model.detokenize([alt.token]), Math.exp(alt.logprob));
+ * ```
+ */
 export interface TokenLogprob {
   token: number;
   /** Natural log of the token's probability under the model (before any sampler). */
@@ -102,6 +126,13 @@ export interface TokenLogprob {
  * Samples one sequence's tokens. Create one per generation; feed it the
  * prompt with {@link Sampler.accept}, then call {@link Sampler.sample} on
  * each step's logits row and accept the result.
+ *
+ * @example
+ * ```ts
+ * const sampler = new Sampler({ temperature: 0.8, seed: 1 }, model.info.vocabSize);
+ * const logits = await model.logits(model.tokenize('Once upon a time'));
+ * const next = sampler.sample(logits);
+ * ```
  */
 export class Sampler {
   /** The options in force, defaults filled in (`seed` is the one drawn when none was given). */

@@ -4,10 +4,26 @@
  * @module
  */
 
-/** Architectures `lmrt synth` can write. */
+/**
+ * Architectures `lmrt synth` can write.
+ *
+ * @example
+ * ```ts
+ * const arch: SynthArch = 'qwen3';
+ * await synthModel('qwen3.gguf', { arch });
+ * ```
+ */
 export type SynthArch = 'llama' | 'qwen2' | 'qwen3' | 'gpt2';
 
-/** A model's shape and hyper-parameters. */
+/**
+ * A model's shape and hyper-parameters.
+ *
+ * @example
+ * ```ts
+ * const shape: SynthShape = SYNTH_PRESETS.gpt2['124m'];
+ * console.log(shape.embedding, shape.layers, shape.heads);
+ * ```
+ */
 export interface SynthShape {
   /** Which real model the shape follows. */
   follows: string;
@@ -29,7 +45,15 @@ export interface SynthShape {
   headDim?: number;
 }
 
-/** The presets per architecture. */
+/**
+ * The presets per architecture.
+ *
+ * @example
+ * ```ts
+ * Object.keys(SYNTH_PRESETS.llama); // ['tiny', '100m', '1b', '8b']
+ * SYNTH_PRESETS.llama['1b'].vocab; // 128256
+ * ```
+ */
 export const SYNTH_PRESETS: Readonly<Record<SynthArch, Readonly<Record<string, SynthShape>>>> = {
   llama: {
     tiny: {

@@ -11,7 +11,15 @@ import { writeGguf, type GgufTensorSpec } from '../gguf/write.js';
 import { SYNTH_PRESETS, type SynthArch, type SynthShape } from './presets.js';
 import { bytePairVocab, sentencePieceVocab, type SynthVocab } from './vocab.js';
 
-/** Options of {@link synthModel}. */
+/**
+ * Options of {@link synthModel}.
+ *
+ * @example
+ * ```ts
+ * const options: SynthOptions = { arch: 'qwen2', preset: 'tiny', type: 'Q8_0', seed: 7 };
+ * await synthModel('qwen2-tiny.gguf', options);
+ * ```
+ */
 export interface SynthOptions {
   /** Architecture (default `'llama'`). */
   arch?: SynthArch;
@@ -25,7 +33,15 @@ export interface SynthOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
-/** What {@link synthModel} wrote. */
+/**
+ * What {@link synthModel} wrote.
+ *
+ * @example
+ * ```ts
+ * const r: SynthResult = await synthModel('gpt2.gguf', { arch: 'gpt2', preset: '124m' });
+ * console.log(r.parameterCount, r.shape.follows);
+ * ```
+ */
 export interface SynthResult {
   path: string;
   arch: SynthArch;

@@ -12,6 +12,13 @@
  * equal the one-shot detokenization of all ids.
  *
  * Create with {@link Tokenizer.createStreamingDetokenizer}.
+ *
+ * @example
+ * ```ts
+ * const stream = model.tokenizer.createStreamingDetokenizer();
+ * for (const id of ids) process.stdout.write(stream.push(id));
+ * process.stdout.write(stream.flush());
+ * ```
  */
 export class StreamingDetokenizer {
   readonly #detokenize: (ids: number[]) => Uint8Array;

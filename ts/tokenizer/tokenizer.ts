@@ -8,7 +8,14 @@ import { callNative, callNativeSync } from '../native/binding.js';
 import { DetokenizeFlags, TokenizeFlags, type RawTokenizer, type RawTokenizerInfo } from '../native/types.js';
 import { StreamingDetokenizer } from './stream.js';
 
-/** Options of {@link Tokenizer.tokenize}. */
+/**
+ * Options of {@link Tokenizer.tokenize}.
+ *
+ * @example
+ * ```ts
+ * const ids = model.tokenize('<|im_start|>user', { parseSpecial: true, addSpecial: false });
+ * ```
+ */
 export interface TokenizeOptions {
   /** Add BOS/EOS (and SEP for WordPiece) as the model's metadata says. Default `true`. */
   addSpecial?: boolean;
@@ -20,7 +27,14 @@ export interface TokenizeOptions {
   parseSpecial?: boolean;
 }
 
-/** Options of {@link Tokenizer.detokenize}. */
+/**
+ * Options of {@link Tokenizer.detokenize}.
+ *
+ * @example
+ * ```ts
+ * model.detokenize(ids, { removeSpecial: true, unparseSpecial: true });
+ * ```
+ */
 export interface DetokenizeOptions {
   /** Drop a leading BOS and trailing EOS that the tokenizer would add. Default `false`. */
   removeSpecial?: boolean;
@@ -28,7 +42,14 @@ export interface DetokenizeOptions {
   unparseSpecial?: boolean;
 }
 
-/** Ids of the vocabulary's special tokens; `undefined` where it has none. */
+/**
+ * Ids of the vocabulary's special tokens; `undefined` where it has none.
+ *
+ * @example
+ * ```ts
+ * const { bos, eos } = model.tokenizer.specialTokens;
+ * ```
+ */
 export interface SpecialTokenIds {
   bos?: number; eos?: number; eot?: number; eom?: number; unk?: number; sep?: number; pad?: number; mask?: number;
   fimPrefix?: number; fimSuffix?: number; fimMiddle?: number; fimPad?: number; fimRepo?: number; fimSeparator?: number;
@@ -38,7 +59,16 @@ export interface SpecialTokenIds {
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const id = (n: number): number | undefined => (n < 0 ? undefined : n);
 
-/** A loaded tokenizer. Create with {@link loadTokenizer}; release with {@link Tokenizer.dispose}. */
+/**
+ * A loaded tokenizer. Create with {@link loadTokenizer}; release with {@link Tokenizer.dispose}.
+ *
+ * @example
+ * ```ts
+ * using tok = await loadTokenizer('vocab.gguf');
+ * const ids = tok.tokenize('Hello world');
+ * console.log(ids, tok.detokenize(ids));
+ * ```
+ */
 export class Tokenizer {
   readonly #raw: RawTokenizer;
   readonly #info: RawTokenizerInfo;
