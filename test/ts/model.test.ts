@@ -96,7 +96,7 @@ describe('Model', () => {
     expect(ignoring.tokens).toEqual(free);
   });
 
-  it('calls on one model run one after another and release their KV blocks', async () => {
+  it('concurrent calls on one model give what they give alone and release their KV blocks', async () => {
     using model = await loadModel(await tinyLlama(), { threads: 2, contextSize: 128 });
     const prompt = [1, 20, 30, 40];
     const [a, b, c] = await Promise.all([

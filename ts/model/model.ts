@@ -4,12 +4,14 @@
  * @module
  */
 import { renderChatTemplate, type ChatMessage } from '../chat/template.js';
-import { fromNativeError, InvalidArgumentError } from '../errors.js';
-import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generation/options.js';
-import { abortedResult, runGeneration, validateGenerateOptions, type SequenceRunner } from '../generation/run.js';
+import { InvalidArgumentError, LmrtError } from '../errors.js';
+import { resolveLimits, type GenerateOptions, type GenerationChunk, type GenerationResult, type ResolvedLimits } from '../generation/options.js';
+import { GenerationRequest } from '../generation/request.js';
 import { GenerationStream } from '../generation/stream.js';
 import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
+import { resolveSamplingOptions, Sampler } from '../sampling/chain.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { Tokenizer, type DetokenizeOptions, type TokenizeOptions } from '../tokenizer/tokenizer.js';
 
 /**
@@ -25,8 +27,10 @@ export interface LoadModelOptions {
   threads?: number;
   /** KV cache capacity in tokens (default: the model's training context, at most 4096). */
   contextSize?: number;
-  /** Most tokens one forward step processes (default 512); longer prompts are fed in chunks. */
+  /** Prompt tokens one forward step processes (default 512); longer prompts are fed in chunks of this size. */
   batchSize?: number;
+  /** Requests generating at once, sharing each forward step (default 8); more wait their turn. */
+  maxSequences?: number;
 }
 
 /**
@@ -71,6 +75,25 @@ export interface ModelInfo {
 }
 
 /**
+ * What the model's scheduler is doing: see {@link Model.schedulerStats}.
+ *
+ * @example
+ * ```ts
+ * const { waiting, running, preemptions } = model.schedulerStats;
+ * ```
+ */
+export interface SchedulerStats {
+  /** Requests waiting for a slot (or for KV space). */
+  waiting: number;
+  /** Requests generating. */
+  running: number;
+  /** Forward steps run since the model was loaded. */
+  steps: number;
+  /** Requests sent back to wait because the KV cache was full (they resume where they were). */
+  preemptions: number;
+}
+
+/**
  * Occupancy of the paged KV cache (blocks of `blockSize` positions).
  *
  * @example
@@ -107,30 +130,18 @@ export class Model {
   readonly #raw: RawModel;
   readonly #context: RawContext;
   readonly #info: RawModelInfo;
-  readonly #batchSize: number;
-  readonly #runner: SequenceRunner;
+  readonly #scheduler: Scheduler;
   /** The model's tokenizer. */
   readonly tokenizer: Tokenizer;
-  #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
   /** @internal */
-  constructor(raw: RawModel, context: RawContext, batchSize: number) {
+  constructor(raw: RawModel, context: RawContext, batchSize: number, maxSequences: number) {
     this.#raw = raw;
     this.#context = context;
     this.#info = raw.info();
-    this.#batchSize = batchSize;
     this.tokenizer = new Tokenizer(raw.tokenizer());
-    this.#runner = {
-      vocabSize: this.#info.vocabSize,
-      tokenizer: this.tokenizer,
-      createSequence: () => context.seqCreate(),
-      releaseSequence: (seq) => {
-        if (!this.#disposed) context.seqRelease(seq);
-      },
-      prefill: (seq, tokens) => this.#prefill(seq, tokens),
-      decode: (seq, token, position) => this.#step(Int32Array.of(seq, token, position, 1)),
-    };
+    this.#scheduler = new Scheduler(context, { vocabSize: this.#info.vocabSize, chunk: batchSize, maxSequences });
   }
 
   /** Architecture, sizes and parameter count. */
@@ -142,6 +153,11 @@ export class Model {
   get kvStats(): KvStats {
     this.#check();
     return this.#context.kvStats();
+  }
+
+  /** Requests waiting and running, steps run, preemptions. */
+  get schedulerStats(): SchedulerStats {
+    return { waiting: this.#scheduler.waiting, running: this.#scheduler.running, ...this.#scheduler.counters };
   }
 
   /** Whether {@link Model.dispose} has been called. */
@@ -169,7 +185,8 @@ export class Model {
    * Generates a continuation of `prompt`: a string (tokenized with the
    * model's BOS as its metadata says; control-token texts stay plain text)
    * or token ids used as given. Greedy unless `temperature` is above 0.
-   * Calls on one model run one after another.
+   * Concurrent calls on one model share its forward steps (continuous
+   * batching); each gives the tokens it would give alone.
    *
    * @example
    * ```ts
@@ -249,13 +266,16 @@ export class Model {
     this.#check();
     const ids = Array.from(tokens);
     if (ids.length === 0) throw new InvalidArgumentError('logits: tokens must not be empty');
-    return this.#enqueue(async () => {
-      const seq = this.#context.seqCreate();
-      try {
-        return await this.#prefill(seq, ids);
-      } finally {
-        if (!this.#disposed) this.#context.seqRelease(seq);
-      }
+    return new Promise<Float32Array>((resolve, reject) => {
+      const limits = resolveLimits({ maxTokens: 0 }, this.#info.vocabSize);
+      const tooBig = this.#capacityError(ids.length, 0);
+      if (tooBig) return reject(tooBig);
+      const request: GenerationRequest = new GenerationRequest(ids, limits, undefined, this.tokenizer, {
+        onChunk: () => undefined,
+        resolve: () => resolve(request.lastLogits!),
+        reject,
+      });
+      this.#scheduler.submit(request);
     });
   }
 
@@ -287,64 +307,50 @@ export class Model {
     if (outer?.aborted) controller.abort();
     else outer?.addEventListener('abort', () => controller.abort(), { once: true });
     const inner = { ...options, signal: controller.signal };
-    validateGenerateOptions(inner, this.#info.vocabSize);
+    this.#limits(prompt, inner);
     return new GenerationStream((onChunk) => this.#submit(prompt, inner, onChunk), () => controller.abort());
   }
 
-  // Queues one generation. A request aborted while it waits settles at once
-  // (finish reason 'abort') and never runs.
+  // Checks the options (throwing on a bad one) and fits maxTokens to the
+  // context when the caller left it open.
+  #limits(prompt: number[], options: GenerateOptions): ResolvedLimits {
+    const vocab = this.#info.vocabSize;
+    const limits = resolveLimits(options, vocab);
+    resolveSamplingOptions({ ...options, seed: options.seed ?? 0 }, vocab);
+    if (options.maxTokens === undefined) limits.maxTokens = Math.max(0, Math.min(limits.maxTokens, this.#capacity() - prompt.length));
+    return limits;
+  }
+
+  #capacity(): number {
+    const stats = this.#context.kvStats();
+    return stats.blocksTotal * stats.blockSize;
+  }
+
+  // A request that could never fit the KV cache, even alone.
+  #capacityError(promptTokens: number, maxTokens: number): LmrtError | undefined {
+    const capacity = this.#capacity();
+    if (promptTokens + maxTokens <= capacity) return undefined;
+    return new LmrtError('E_KV_FULL', `this request needs room for ${promptTokens + maxTokens} tokens (a ${promptTokens}-token prompt ` +
+      `and up to ${maxTokens} new ones) but the KV cache holds ${capacity}: shorten it, lower maxTokens or load the model with a larger contextSize`);
+  }
+
+  // Queues one generation with the scheduler.
   #submit(prompt: number[], options: GenerateOptions, onChunk: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
-    validateGenerateOptions(options, this.#info.vocabSize);
-    const { signal } = options;
+    const limits = this.#limits(prompt, options);
     return new Promise<GenerationResult>((resolve, reject) => {
-      let started = false;
-      const onAbort = (): void => {
-        if (!started) resolve(abortedResult(prompt.length));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#enqueue(async () => {
-        if (signal?.aborted && !started) return onAbort();
-        started = true;
-        try {
-          this.#check();
-          resolve(await runGeneration(this.#runner, prompt, options, onChunk));
-        } catch (err) {
-          reject(err);
-        } finally {
-          signal?.removeEventListener('abort', onAbort);
-        }
-      }).catch(reject);
+      this.#check();
+      const tooBig = this.#capacityError(prompt.length, limits.maxTokens);
+      if (tooBig) return reject(tooBig);
+      const sampler = new Sampler(options, this.#info.vocabSize);
+      this.#scheduler.submit(new GenerationRequest(prompt, limits, sampler, this.tokenizer, { onChunk, resolve, reject }));
     });
-  }
-
-  #enqueue<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(job);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  #step(rows: Int32Array): Promise<Float32Array> {
-    return this.#context.step(rows).catch((err: unknown) => {
-      throw fromNativeError(err);
-    });
-  }
-
-  // Feeds tokens to a sequence in batch-sized chunks; the last row's logits.
-  async #prefill(seq: number, tokens: number[]): Promise<Float32Array> {
-    let logits: Float32Array | undefined;
-    for (let start = 0; start < tokens.length; start += this.#batchSize) {
-      const chunk = tokens.slice(start, start + this.#batchSize);
-      const rows = new Int32Array(chunk.length * 4);
-      chunk.forEach((token, i) => rows.set([seq, token, start + i, start + i === tokens.length - 1 ? 1 : 0], 4 * i));
-      logits = await this.#step(rows);
-    }
-    return logits!;
   }
 
   /** Frees the model, its context and its tokenizer; later calls throw. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#scheduler.close(new InvalidArgumentError('the model was disposed while the request ran'));
     this.#context.dispose();
     this.tokenizer.dispose();
     this.#raw.dispose();
@@ -379,10 +385,12 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   const threads = positiveInt('threads', options.threads);
   const contextSize = positiveInt('contextSize', options.contextSize);
   const batchSize = positiveInt('batchSize', options.batchSize) ?? 512;
+  const maxSequences = positiveInt('maxSequences', options.maxSequences) ?? 8;
   const raw = await callNative((b) => b.modelOpen(path));
   try {
-    const context = await callNative(() => raw.createContext({ contextSize, batchSize, threads }));
-    return new Model(raw, context, batchSize);
+    // a step holds a prompt chunk and one decode row per running request
+    const context = await callNative(() => raw.createContext({ contextSize, batchSize: batchSize + maxSequences, threads }));
+    return new Model(raw, context, batchSize, maxSequences);
   } catch (err) {
     raw.dispose();
     throw err;

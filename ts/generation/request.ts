@@ -1,0 +1,160 @@
+/**
+ * One request as the scheduler drives it: what it feeds the next step, and
+ * what it does with the logits it gets back (sample, stream, stop).
+ *
+ * A request feeds its prompt in chunks of a fixed size counted from the
+ * start, then one token per step. Its rows' arithmetic depends only on its
+ * own rows in a step, so fixed chunks make its output independent of which
+ * steps they share with other requests, and a preempted request that feeds
+ * everything again in the same chunks and single steps recomputes exactly
+ * the same cache.
+ * @module
+ */
+import { Candidates } from '../sampling/candidates.js';
+import { logprobsOf, Sampler, type TokenLogprob } from '../sampling/chain.js';
+import type { StreamingDetokenizer } from '../tokenizer/stream.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { FinishReason, GenerationChunk, GenerationResult, ResolvedLimits } from './options.js';
+import { StopMatcher } from './stop.js';
+
+/** The rows a request adds to a step: consecutive tokens from `position`. */
+export interface Feed {
+  tokens: number[];
+  position: number;
+  /** Whether the last row's logits are needed. */
+  logits: boolean;
+}
+
+export interface RequestHooks {
+  onChunk(chunk: GenerationChunk): void;
+  resolve(result: GenerationResult): void;
+  reject(err: unknown): void;
+}
+
+export class GenerationRequest {
+  readonly prompt: number[];
+  readonly limits: ResolvedLimits;
+  readonly hooks: RequestHooks;
+  /** The KV sequence while the request holds one, else -1. */
+  seq = -1;
+  /** How many of prompt + generated tokens are in the KV cache. */
+  fed = 0;
+  /** When it first got a sequence (for timings and preemption order). */
+  startedAt: number | undefined;
+  done = false;
+  /** For a scoring request (maxTokens 0, see Model.logits): the last logits row. */
+  lastLogits: Float32Array | undefined;
+  readonly #tokens: number[] = [];
+  readonly #sampler: Sampler | undefined;
+  readonly #vocab: number;
+  readonly #ends: Set<number>;
+  readonly #detokenizer: StreamingDetokenizer;
+  readonly #stops: StopMatcher;
+  readonly #scratch: Candidates | undefined;
+  readonly #logprobs: TokenLogprob[] = [];
+  #unsent: { tokens: number[]; logprobs: TokenLogprob[] } = { tokens: [], logprobs: [] };
+  #text = '';
+  #firstTokenAt: number | undefined;
+  readonly #scoreOnly: boolean;
+
+  /** `sampler` undefined makes a scoring request: it feeds the prompt and keeps the last logits. */
+  constructor(prompt: number[], limits: ResolvedLimits, sampler: Sampler | undefined, tokenizer: Tokenizer, hooks: RequestHooks) {
+    this.prompt = prompt;
+    this.limits = limits;
+    this.hooks = hooks;
+    this.#sampler = sampler;
+    this.#vocab = tokenizer.vocabSize;
+    if (sampler) for (const t of prompt) sampler.accept(t);
+    this.#ends = new Set([...limits.stopTokens, ...(limits.ignoreEos ? [] : tokenizer.endOfGenerationTokens)]);
+    this.#detokenizer = tokenizer.createStreamingDetokenizer();
+    this.#stops = new StopMatcher(limits.stop);
+    this.#scratch = limits.logprobs !== undefined && limits.logprobs > 0 ? new Candidates(this.#vocab) : undefined;
+    this.#scoreOnly = sampler === undefined;
+  }
+
+  /** The tokens generated so far. */
+  get tokens(): readonly number[] {
+    return this.#tokens;
+  }
+
+  /** What to feed next: a prompt chunk (at most `chunk` tokens, on fixed boundaries) or one token. */
+  nextFeed(chunk: number): Feed {
+    const known = this.prompt.length + this.#tokens.length;
+    if (this.fed < this.prompt.length) {
+      const end = Math.min(this.prompt.length, this.fed + chunk);
+      return { tokens: this.prompt.slice(this.fed, end), position: this.fed, logits: end === known };
+    }
+    const token = this.#tokens[this.fed - this.prompt.length]!;
+    return { tokens: [token], position: this.fed, logits: this.fed + 1 === known };
+  }
+
+  /** Rows of the next feed went into the cache. */
+  fedRows(n: number): void {
+    this.fed += n;
+  }
+
+  /** Starts over after preemption: the sequence is gone, the tokens stay and are fed again. */
+  preempted(): void {
+    this.seq = -1;
+    this.fed = 0;
+  }
+
+  /** The logits after the last known token: sample, stream, maybe finish. Returns whether it finished. */
+  onLogits(row: Float32Array): boolean {
+    if (this.#sampler === undefined) {
+      this.lastLogits = Float32Array.from(row);
+      return this.#finish('length');
+    }
+    if (this.limits.maxTokens === 0) return this.#finish('length');
+    this.#firstTokenAt ??= performance.now();
+    const token = this.#sampler.sample(row);
+    if (this.#ends.has(token)) return this.#finish('stop');
+    this.#tokens.push(token);
+    this.#sampler.accept(token);
+    this.#unsent.tokens.push(token);
+    if (this.limits.logprobs !== undefined) {
+      const lp = logprobsOf(row, 0, this.#vocab, token, this.limits.logprobs, this.#scratch);
+      this.#logprobs.push(lp);
+      this.#unsent.logprobs.push(lp);
+    }
+    this.#send(this.#stops.push(this.#detokenizer.push(token)), false);
+    if (this.#stops.stopped) return this.#finish('stop');
+    if (this.#tokens.length >= this.limits.maxTokens) return this.#finish('length');
+    return false;
+  }
+
+  /** Ends the request (abort, or an error elsewhere) if it has not ended. */
+  abort(): void {
+    if (!this.done) this.#finish('abort');
+  }
+
+  #send(piece: string, final: boolean): void {
+    if (piece === '' && !(final && this.#unsent.tokens.length > 0)) return;
+    this.#text += piece;
+    const chunk: GenerationChunk = { text: piece, tokens: this.#unsent.tokens };
+    if (this.limits.logprobs !== undefined) chunk.logprobs = this.#unsent.logprobs;
+    this.#unsent = { tokens: [], logprobs: [] };
+    this.hooks.onChunk(chunk);
+  }
+
+  #finish(reason: FinishReason): true {
+    this.done = true;
+    // text still held back (an unfinished character, a possible stop string) is final now
+    if (!this.#stops.stopped) this.#send(this.#stops.push(this.#detokenizer.flush()) + this.#stops.flush(), true);
+    else this.#send('', true);
+    const end = performance.now();
+    const start = this.startedAt ?? end;
+    const first = this.#firstTokenAt ?? end;
+    const decodeMs = end - first;
+    const result: GenerationResult = {
+      text: this.#text,
+      tokens: [...this.#tokens],
+      finishReason: reason,
+      usage: { promptTokens: this.prompt.length, completionTokens: this.#tokens.length, cachedTokens: 0 },
+      timings: { prefillMs: first - start, decodeMs, tokensPerSecond: this.#tokens.length > 0 && decodeMs > 0 ? (this.#tokens.length / decodeMs) * 1000 : 0 },
+    };
+    if (this.limits.logprobs !== undefined) result.logprobs = this.#logprobs;
+    this.hooks.resolve(result);
+    return true;
+  }
+}

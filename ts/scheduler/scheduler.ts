@@ -1,0 +1,230 @@
+/**
+ * The scheduler: one loop per model that runs every request in shared
+ * forward steps (continuous batching). Each step packs one decode row per
+ * running request plus prompt chunks of requests still prefilling, first
+ * come first served, under a budget of `chunk` prompt rows, and calls the
+ * native step once. New requests join at the next step; finished ones leave
+ * at once.
+ *
+ * When the KV pool cannot hold a step, the most recently started request is
+ * preempted: its blocks are released and it waits to be fed again from the
+ * start (in the same chunks, so it continues exactly as it would have).
+ * @module
+ */
+import { fromNativeError, LmrtError } from '../errors.js';
+import type { GenerationRequest, Feed } from '../generation/request.js';
+import type { RawContext } from '../native/types.js';
+
+export interface SchedulerOptions {
+  vocabSize: number;
+  /** Prompt rows per step, and the size of the fixed prompt chunks. */
+  chunk: number;
+  /** Requests running at once; the rest wait. */
+  maxSequences: number;
+}
+
+interface Planned {
+  request: GenerationRequest;
+  feed: Feed;
+}
+
+export class Scheduler {
+  readonly #ctx: RawContext;
+  readonly #options: SchedulerOptions;
+  readonly #waiting: GenerationRequest[] = [];
+  readonly #running: GenerationRequest[] = [];
+  #loop: Promise<void> | undefined;
+  #closed: LmrtError | undefined;
+
+  constructor(ctx: RawContext, options: SchedulerOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+  }
+
+  /** Requests waiting for a sequence. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Requests holding a sequence. */
+  get running(): number {
+    return this.#running.length;
+  }
+
+  /** Forward steps run, and requests preempted for lack of KV space, since the start. */
+  readonly counters = { steps: 0, preemptions: 0 };
+
+  /** Queues a request; it settles through its hooks. A queued request aborted before it runs settles at once. */
+  submit(request: GenerationRequest): void {
+    if (this.#closed) {
+      request.hooks.reject(this.#closed);
+      return;
+    }
+    const signal = request.limits.signal;
+    if (signal?.aborted) {
+      request.abort();
+      return;
+    }
+    this.#waiting.push(request);
+    signal?.addEventListener('abort', () => {
+      const at = this.#waiting.indexOf(request);
+      if (at >= 0 && request.seq < 0) {
+        this.#waiting.splice(at, 1);
+        request.abort();
+      }
+    }, { once: true });
+    this.#kick();
+  }
+
+  /** Fails every request with `err` and takes no more (the model is going away). */
+  close(err: LmrtError): void {
+    this.#closed = err;
+    for (const r of [...this.#waiting, ...this.#running]) this.#fail(r, err, false);
+    this.#waiting.length = 0;
+    this.#running.length = 0;
+  }
+
+  #kick(): void {
+    if (this.#loop !== undefined || this.#closed) return;
+    this.#loop = this.#run().finally(() => {
+      this.#loop = undefined;
+      if (this.#waiting.length + this.#running.length > 0) this.#kick();
+    });
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      if (this.#closed) return;
+      this.#dropAborted();
+      this.#admit();
+      const plan = this.#plan();
+      if (plan.length === 0) return;
+      let logits: Float32Array;
+      try {
+        logits = await this.#ctx.step(this.#rows(plan));
+        ++this.counters.steps;
+      } catch (raw) {
+        if (this.#closed) return;
+        const err = fromNativeError(raw);
+        if (err.code === 'E_KV_FULL' && this.#preempt()) continue;
+        // nothing was committed: the requests of this step fail, the others go on
+        for (const { request } of plan) this.#fail(request, err, true);
+        continue;
+      }
+      if (this.#closed) return;
+      const V = this.#options.vocabSize;
+      let row = 0;
+      for (const { request, feed } of plan) {
+        request.fedRows(feed.tokens.length);
+        if (!feed.logits) continue;
+        const logitsRow = logits.subarray(row * V, (row + 1) * V);
+        ++row;
+        if (request.done) continue;
+        if (request.limits.signal?.aborted) {
+          // aborted while the step ran: nothing sampled after the abort
+          request.abort();
+          this.#release(request);
+          continue;
+        }
+        let finished: boolean;
+        try {
+          finished = request.onLogits(logitsRow);
+        } catch (err) {
+          this.#fail(request, err, true);
+          continue;
+        }
+        if (finished) this.#release(request);
+      }
+    }
+  }
+
+  #dropAborted(): void {
+    for (const r of [...this.#running]) {
+      if (r.limits.signal?.aborted) {
+        r.abort();
+        this.#release(r);
+      }
+    }
+  }
+
+  // Gives waiting requests a sequence, in order, while there is room: a
+  // slot, and free KV blocks for what it feeds next plus a block of growth
+  // for each running request.
+  #admit(): void {
+    const stats = this.#ctx.kvStats();
+    let free = stats.blocksFree - this.#running.length;
+    while (this.#waiting.length > 0 && this.#running.length < this.#options.maxSequences) {
+      const next = this.#waiting[0]!;
+      const need = Math.ceil((next.prompt.length + next.tokens.length) / stats.blockSize) + 1;
+      if (this.#running.length > 0 && need > free) break;
+      this.#waiting.shift();
+      next.seq = this.#ctx.seqCreate();
+      next.startedAt ??= performance.now();
+      this.#running.push(next);
+      free -= need;
+    }
+  }
+
+  // One decode row per request past its prompt; prompt chunks in order of
+  // arrival while the budget lasts.
+  #plan(): Planned[] {
+    const plan: Planned[] = [];
+    let budget = this.#options.chunk;
+    let prefillOpen = true;
+    for (const request of this.#running) {
+      const feed = request.nextFeed(this.#options.chunk);
+      const prefill = request.fed < request.prompt.length;
+      if (!prefill) {
+        plan.push({ request, feed });
+        continue;
+      }
+      if (!prefillOpen || feed.tokens.length > budget) {
+        prefillOpen = false; // first come, first served: no later prompt jumps ahead
+        continue;
+      }
+      budget -= feed.tokens.length;
+      plan.push({ request, feed });
+    }
+    return plan;
+  }
+
+  #rows(plan: Planned[]): Int32Array {
+    const n = plan.reduce((s, p) => s + p.feed.tokens.length, 0);
+    const rows = new Int32Array(4 * n);
+    let i = 0;
+    for (const { request, feed } of plan) {
+      feed.tokens.forEach((token, k) => {
+        const last = k === feed.tokens.length - 1;
+        rows.set([request.seq, token, feed.position + k, last && feed.logits ? 1 : 0], 4 * i++);
+      });
+    }
+    return rows;
+  }
+
+  // Frees room by sending the most recently started request back to wait.
+  // False when only one request runs: nothing else can make room for it.
+  #preempt(): boolean {
+    if (this.#running.length <= 1) return false;
+    const victim = this.#running.pop()!;
+    ++this.counters.preemptions;
+    this.#ctx.seqRelease(victim.seq);
+    victim.preempted();
+    this.#waiting.unshift(victim);
+    return true;
+  }
+
+  #release(request: GenerationRequest): void {
+    const at = this.#running.indexOf(request);
+    if (at >= 0) this.#running.splice(at, 1);
+    if (request.seq >= 0 && !this.#closed) this.#ctx.seqRelease(request.seq);
+    request.seq = -1;
+  }
+
+  #fail(request: GenerationRequest, err: unknown, release: boolean): void {
+    if (release) this.#release(request);
+    if (!request.done) {
+      request.done = true;
+      request.hooks.reject(err);
+    }
+  }
+}
