@@ -29,3 +29,5 @@ export { Sampler, type SamplingOptions, type ResolvedSamplingOptions, type Token
 export { renderChatTemplate, type ChatMessage, type ChatTemplateInput } from './chat/template.js';
 export { pullModel, type PullOptions, type PullResult } from './pull/pull.js';
 export { parseModelSource, defaultCacheDir, type ModelSource } from './pull/source.js';
+export { createServer, type ServerOptions, type LmrtServer } from './server/server.js';
+export type { RequestLimits } from './server/protocol.js';

@@ -13,6 +13,7 @@ import { generateCommand } from '../../ts/cli/generate.js';
 import { main } from '../../ts/cli/main.js';
 import { pullCommand } from '../../ts/cli/pull.js';
 import { runCommand } from '../../ts/cli/run.js';
+import { serveCommand } from '../../ts/cli/serve.js';
 import { loadModel, type Model } from '../../ts/index.js';
 import { HAVE_MODELS, modelPath, tempDir } from './helpers/models.js';
 
@@ -51,8 +52,8 @@ describe('help', () => {
     let out = '';
     const io = { out: (t: string) => (out += `${t}\n`), err: () => undefined };
     expect(await main(['--help'], io)).toBe(0);
-    for (const c of ['run', 'chat', 'generate', 'pull', 'info', 'tokenize', 'synth']) expect(out).toMatch(new RegExp(`\\n  ${c} `));
-    for (const command of [runCommand, chatCommand, generateCommand, pullCommand]) {
+    for (const c of ['run', 'chat', 'serve', 'generate', 'pull', 'info', 'tokenize', 'synth']) expect(out).toMatch(new RegExp(`\\n  ${c} `));
+    for (const command of [runCommand, chatCommand, serveCommand, generateCommand, pullCommand]) {
       out = '';
       expect(await main([command.name, '--help'], io)).toBe(0);
       for (const f of command.flags) expect(out, `${command.name} --help`).toContain(`--${f.name}`);

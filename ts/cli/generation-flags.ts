@@ -90,7 +90,7 @@ export function generateOptionsFrom(values: FlagValues): GenerateOptions {
  * Loads the model a command names: a GGUF path, or a URL / `hf:` name,
  * downloaded into the cache first (with a progress bar).
  */
-export async function openModel(name: string | undefined, values: FlagValues, io: CliIo): Promise<Model> {
+export async function openModel(name: string | undefined, values: FlagValues, io: CliIo, extra: { maxSequences?: number } = {}): Promise<Model> {
   if (name === undefined || name === '') throw new InvalidArgumentError('a model is required: a GGUF file, a URL or hf:owner/repo/file.gguf');
   let path = name;
   if (!existsSync(name) && (name.startsWith('hf:') || /^https?:\/\//.test(name))) {
@@ -106,7 +106,7 @@ export async function openModel(name: string | undefined, values: FlagValues, io
   try {
     const threads = num('threads', values.threads, true);
     const contextSize = num('context-size', values['context-size'], true);
-    return await loadModel(path, { ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) });
+    return await loadModel(path, { ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}), ...extra });
   } finally {
     io.progress?.(undefined);
   }

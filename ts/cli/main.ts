@@ -15,8 +15,9 @@ import { flagHelp, parseFlags } from './flags.js';
 import { generateCommand } from './generate.js';
 import { pullCommand } from './pull.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 
-const COMMANDS: readonly Command[] = [runCommand, chatCommand, generateCommand, pullCommand];
+const COMMANDS: readonly Command[] = [runCommand, chatCommand, serveCommand, generateCommand, pullCommand];
 
 const HELP = `Usage: lmrt <command> [options]
 

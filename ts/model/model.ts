@@ -228,12 +228,12 @@ export class Model {
    * ```
    */
   chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<GenerationResult> {
-    return this.#submit(this.#chatTokens(messages, options), options, () => undefined);
+    return this.#submit(this.tokenizeChat(messages, options), options, () => undefined);
   }
 
   /** {@link Model.chat}, streamed like {@link Model.stream}. */
   streamChat(messages: readonly ChatMessage[], options: ChatOptions = {}): GenerationStream {
-    return this.#stream(this.#chatTokens(messages, options), options);
+    return this.#stream(this.tokenizeChat(messages, options), options);
   }
 
   /**
@@ -289,9 +289,18 @@ export class Model {
     return tokens;
   }
 
-  // The rendered conversation, tokenized with control tokens recognised; no
-  // second BOS when the template already wrote one.
-  #chatTokens(messages: readonly ChatMessage[], options: ChatOptions): number[] {
+  /**
+   * The prompt tokens of a conversation: {@link Model.applyChatTemplate}'s
+   * text tokenized with control tokens recognised, and no second BOS when
+   * the template already wrote one. What {@link Model.chat} feeds the model.
+   *
+   * @example
+   * ```ts
+   * const tokens = model.tokenizeChat([{ role: 'user', content: 'Hi!' }]);
+   * console.log(tokens.length); // the prompt's size in tokens
+   * ```
+   */
+  tokenizeChat(messages: readonly ChatMessage[], options: Pick<ChatOptions, 'template' | 'tools' | 'templateVariables'> = {}): number[] {
     const text = this.applyChatTemplate(messages, options);
     const bos = this.tokenizer.specialTokens.bos;
     const startsWithBos = bos !== undefined && text.startsWith(this.tokenizer.tokenToPiece(bos, { special: true }));
