@@ -212,7 +212,7 @@ class StepWorker : public Napi::AsyncWorker {
         : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), ctx_(ctx), rows_(std::move(rows)) {
         self_ = Napi::Persistent(self);
         size_t wanted = 0;
-        for (const lmrt_batch_row &r : rows_) wanted += r.logits != 0;
+        for (const lmrt_batch_row &r : rows_) wanted += (r.flags & LMRT_ROW_LOGITS) != 0;
         logits_.resize(wanted * n_vocab);
     }
     Napi::Promise promise() { return deferred_.Promise(); }

@@ -37,9 +37,12 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     std::vector<uint8_t> act(act_bytes * n_tokens + 1);
     const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
     for (uint64_t t = 0; t < n_tokens; ++t) k->quantize(x + t * n_in, act.data() + t * act_bytes, static_cast<int64_t>(n_in));
+    // the rows of one prompt, as llama.cpp sums a batch of them (one row alone: a decoded row)
+    const std::vector<lmrt::kernels::RowOrder> orders(
+        n_tokens, n_tokens >= 2 ? lmrt::kernels::RowOrder::kBatched : lmrt::kernels::RowOrder::kSingle);
     for (uint64_t o = 0; o < n_out; ++o) {
         lmrt::kernels::dot_rows(*k, static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w) + o * row_bytes, act.data(), act_bytes,
-                                static_cast<int64_t>(n_tokens), nullptr, y + o, static_cast<int64_t>(n_out));
+                                static_cast<int64_t>(n_tokens), orders.data(), y + o, static_cast<int64_t>(n_out));
     }
     return LMRT_OK;
 }

@@ -36,28 +36,21 @@ void run_step(void *user, int ith, int nth) {
     }
 }
 
-// Each row's place among its own sequence's rows in the step, for the
-// batch and for the logit rows (kernels sum by it; see kernels/ops.h).
-void place_rows(const lmrt::KvCache &kv, const std::vector<lmrt::KvCache::Growth> &growth, const lmrt::BatchRow *batch, uint32_t n,
-                lmrt::StepScratch *s) {
-    for (uint32_t i = 0; i < n; ++i) {
-        const lmrt::BatchRow &r = batch[i];
-        const auto g = std::find_if(growth.begin(), growth.end(), [&](const lmrt::KvCache::Growth &x) { return x.seq == r.seq; });
-        const int start = kv.seq_length(r.seq); // positions of a step follow on from the sequence's length
-        s->row_groups[i] = {r.pos - start, g->new_length - start};
-    }
+// Each row's summation order: from its own flags for the batch; for the
+// logit rows the last layer keeps, single when its sequence asked for one
+// row's logits (a prompt's last row, as llama.cpp computes its output row),
+// batched when it asked for several.
+void order_rows(const lmrt::BatchRow *batch, uint32_t n, lmrt::StepScratch *s) {
+    using lmrt::kernels::RowOrder;
+    for (uint32_t i = 0; i < n; ++i) s->row_orders[i] = batch[i].decode ? RowOrder::kSingle : RowOrder::kBatched;
     const std::vector<int> &logit_rows = s->logit_rows;
     for (size_t j = 0; j < logit_rows.size(); ++j) {
         const int seq = batch[logit_rows[j]].seq;
-        int32_t index = 0, count = 0;
-        for (size_t m = 0; m < logit_rows.size(); ++m) {
-            if (batch[logit_rows[m]].seq != seq) continue;
-            if (m < j) ++index;
-            ++count;
-        }
-        s->logit_groups[j] = {index, count};
+        int count = 0;
+        for (int r : logit_rows) count += batch[r].seq == seq;
+        s->logit_orders[j] = count == 1 ? RowOrder::kSingle : RowOrder::kBatched;
     }
-    s->groups = s->row_groups.data();
+    s->orders = s->row_orders.data();
 }
 
 } // namespace
@@ -206,8 +199,9 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
             } else {
                 g->new_length = r.pos + 1;
             }
-            if (r.logits) ctx->scratch.logit_rows.push_back(static_cast<int>(i));
-            batch[i] = lmrt::BatchRow{r.seq, r.token, r.pos, r.logits != 0};
+            if (r.flags & ~(LMRT_ROW_LOGITS | LMRT_ROW_DECODE)) return invalid(err, "row %" PRId64 ": unknown flags %" PRId64, i, r.flags);
+            if (r.flags & LMRT_ROW_LOGITS) ctx->scratch.logit_rows.push_back(static_cast<int>(i));
+            batch[i] = lmrt::BatchRow{r.seq, r.token, r.pos, (r.flags & LMRT_ROW_LOGITS) != 0, (r.flags & LMRT_ROW_DECODE) != 0};
         }
         const uint64_t needed = static_cast<uint64_t>(ctx->scratch.logit_rows.size()) * static_cast<uint64_t>(hp.n_vocab);
         if (needed > capacity) {
@@ -216,7 +210,7 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         }
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
-        place_rows(ctx->kv, ctx->growth, batch.data(), n, &ctx->scratch);
+        order_rows(batch.data(), n, &ctx->scratch);
         lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits};
         StepJob job{&args, hp.arch};
         ctx->pool.run(run_step, &job);

@@ -353,11 +353,18 @@ LMRT_API lmrt_status lmrt_seq_release(lmrt_context *ctx, int32_t seq, lmrt_error
 /* Positions cached for `seq`, or -1 if it does not exist. */
 LMRT_API int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq);
 
+/* Row flags. A row's arithmetic depends on its own flags only, never on the
+ * other rows of the step: prompt rows sum in the order of a batched prompt,
+ * LMRT_ROW_DECODE rows (one token continuing a sequence) in the order of a
+ * single row, as llama.cpp's prompt processing and decoding do. */
+#define LMRT_ROW_LOGITS 1 /* return this row's logits */
+#define LMRT_ROW_DECODE 2 /* a decoded token, not part of a prompt */
+
 typedef struct lmrt_batch_row {
     int32_t seq;
     int32_t token;
-    int32_t pos;    /* must be the sequence's next position */
-    int32_t logits; /* non-zero: return this row's logits */
+    int32_t pos;   /* must be the sequence's next position */
+    int32_t flags; /* LMRT_ROW_* */
 } lmrt_batch_row;
 
 /* Runs the model on `n` rows (any mix of sequences; each sequence's rows in

@@ -52,36 +52,30 @@ struct MatKernels {
     void (*dot_batched4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
 };
 
-// Where a row of a step sits among the rows of its own sequence in that
-// step. A row's summation order depends on this alone (as llama.cpp's does
-// on the ubatch of one sequence), never on other sequences' rows, so a
-// sequence's logits do not change with what shares its batch.
-struct RowGroup {
-    int32_t index; // among its sequence's rows in the step
-    int32_t count; // its sequence's rows in the step
-};
+// The order a row's dot products sum in, chosen per row so that a row's
+// arithmetic never depends on the other rows of its step: prompt rows as
+// llama.cpp's batched prompt processing sums them, decoded rows as its
+// single-row decoding does.
+enum class RowOrder : uint8_t { kSingle, kBatched };
 
-// The dot product for a row of n elements placed as `g`.
-inline VecDotFn dot_for_row(const MatKernels &k, RowGroup g, int64_t n) {
-    if (k.dot_grouped != nullptr && g.index < g.count - g.count % 4) return k.dot_grouped;
-    if (k.dot_batched != nullptr && g.count >= 2 && n % 8 == 0) return k.dot_batched;
+// The dot product for a row of n elements summed in `order`.
+inline VecDotFn dot_for_row(const MatKernels &k, RowOrder order, int64_t n) {
+    if (order == RowOrder::kSingle) return k.dot;
+    if (k.dot_grouped != nullptr) return k.dot_grouped;
+    if (k.dot_batched != nullptr && n % 8 == 0) return k.dot_batched;
     return k.dot;
 }
 
 // y[t * y_stride] = weight row w · activation row t, for the T encoded rows
-// at act (act_bytes apart) placed as groups[t] (nullptr: all T rows are one
-// sequence's).
+// at act (act_bytes apart) summed in orders[t].
 inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_t *act, size_t act_bytes, int64_t T,
-                     const RowGroup *groups, float *y, int64_t y_stride) {
-    const auto group = [&](int64_t t) {
-        return groups != nullptr ? groups[t] : RowGroup{static_cast<int32_t>(t), static_cast<int32_t>(T)};
-    };
+                     const RowOrder *orders, float *y, int64_t y_stride) {
     int64_t t = 0;
     while (t < T) {
         // four consecutive rows in the batched order: one pass over the weight row
         if (k.dot_batched4 != nullptr && t + 4 <= T) {
             bool batched = true;
-            for (int i = 0; i < 4 && batched; ++i) batched = dot_for_row(k, group(t + i), n) == k.dot_batched;
+            for (int i = 0; i < 4 && batched; ++i) batched = dot_for_row(k, orders[t + i], n) == k.dot_batched;
             if (batched) {
                 const void *const x[4] = {act + t * act_bytes, act + (t + 1) * act_bytes, act + (t + 2) * act_bytes,
                                           act + (t + 3) * act_bytes};
@@ -92,7 +86,7 @@ inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_
                 continue;
             }
         }
-        y[t * y_stride] = dot_for_row(k, group(t), n)(n, w, act + t * act_bytes);
+        y[t * y_stride] = dot_for_row(k, orders[t], n)(n, w, act + t * act_bytes);
         ++t;
     }
 }

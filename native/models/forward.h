@@ -21,6 +21,7 @@ struct BatchRow {
     int32_t token;
     int pos;
     bool logits;
+    bool decode; // a decoded token (single-row order), else a prompt row
 };
 
 // Buffers sized once for the context's largest batch (no allocation per step).
@@ -33,10 +34,10 @@ struct StepScratch {
     std::vector<std::vector<const uint16_t *>> k_blocks, v_blocks;
     std::vector<int> logit_rows;
     std::vector<BatchRow> batch; // the validated rows
-    // each row's place among its own sequence's rows (kernels/ops.h), for
-    // the batch's rows and for the logit rows the last layer keeps
-    std::vector<kernels::RowGroup> row_groups, logit_groups;
-    const kernels::RowGroup *groups = nullptr; // the layout the next matrix product sees
+    // each row's summation order (kernels/ops.h), for the batch's rows and
+    // for the logit rows the last layer keeps
+    std::vector<kernels::RowOrder> row_orders, logit_orders;
+    const kernels::RowOrder *orders = nullptr; // for the rows the next matrix product sees
 
     void allocate(const HParams &hp, int max_rows, int n_threads, int max_positions, int max_blocks);
 };

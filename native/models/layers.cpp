@@ -33,8 +33,8 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
     v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
     logit_rows.reserve(R);
     batch.resize(R);
-    row_groups.resize(R);
-    logit_groups.resize(R);
+    row_orders.resize(R);
+    logit_orders.resize(R);
 }
 
 namespace layers {
@@ -52,7 +52,7 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const auto *base = static_cast<const uint8_t *>(w.data);
     for (int64_t o = o0; o < o1; ++o) {
         const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
-        kernels::dot_rows(*k, n_in, row, act, act_bytes, T, a.s.groups, y + o, y_stride);
+        kernels::dot_rows(*k, n_in, row, act, act_bytes, T, a.s.orders, y + o, y_stride);
     }
     a.pool.barrier();
 }
@@ -112,7 +112,7 @@ int keep_logit_rows(StepArgs &a, int ith, float *x, float *o, int E) {
     const int n = static_cast<int>(rows.size());
     a.pool.barrier(); // x and o rows were last written by their own threads
     if (ith == 0) {
-        a.s.groups = a.s.logit_groups.data(); // the products from here on see the logit rows
+        a.s.orders = a.s.logit_orders.data(); // the products from here on see the logit rows
         // rows ascend, so each source is at or after its destination
         for (int j = 0; j < n; ++j) {
             const size_t from = static_cast<size_t>(rows[static_cast<size_t>(j)]) * E, to = static_cast<size_t>(j) * E;

@@ -47,7 +47,7 @@ std::vector<int32_t> greedy(lmrt_context *c, uint32_t n_vocab, int32_t seq, std:
     lmrt_error err{};
     std::vector<lmrt_batch_row> rows;
     const int32_t start = lmrt_seq_length(c, seq);
-    for (size_t i = 0; i < prompt.size(); ++i) rows.push_back({seq, prompt[i], start + static_cast<int32_t>(i), i + 1 == prompt.size()});
+    for (size_t i = 0; i < prompt.size(); ++i) rows.push_back({seq, prompt[i], start + static_cast<int32_t>(i), i + 1 == prompt.size() ? LMRT_ROW_LOGITS : 0});
     std::vector<int32_t> out;
     if (lmrt_context_step(c, rows.data(), static_cast<uint32_t>(rows.size()), logits.data(), logits.size(), &err) != LMRT_OK) {
         lmrt_test::fail(__FILE__, __LINE__, err.message);
@@ -57,7 +57,7 @@ std::vector<int32_t> greedy(lmrt_context *c, uint32_t n_vocab, int32_t seq, std:
         const int32_t next = argmax(logits.data(), n_vocab);
         out.push_back(next);
         if (s + 1 == steps) break;
-        lmrt_batch_row row{seq, next, lmrt_seq_length(c, seq), 1};
+        lmrt_batch_row row{seq, next, lmrt_seq_length(c, seq), LMRT_ROW_LOGITS | LMRT_ROW_DECODE};
         if (lmrt_context_step(c, &row, 1, logits.data(), logits.size(), &err) != LMRT_OK) {
             lmrt_test::fail(__FILE__, __LINE__, err.message);
             break;
@@ -150,14 +150,14 @@ TEST(a_sequence_gives_the_same_logits_alone_and_batched_with_three_others) {
         {
             const int32_t seq = new_seq(f.ctx.get());
             std::vector<lmrt_batch_row> rows;
-            for (size_t i = 0; i < kPrompt.size(); ++i) rows.push_back({seq, kPrompt[i], static_cast<int32_t>(i), i + 1 == kPrompt.size()});
+            for (size_t i = 0; i < kPrompt.size(); ++i) rows.push_back({seq, kPrompt[i], static_cast<int32_t>(i), i + 1 == kPrompt.size() ? LMRT_ROW_LOGITS : 0});
             std::vector<float> logits(f.n_vocab);
             lmrt_error err{};
             for (int s = 0; s < steps; ++s) {
                 REQUIRE(lmrt_context_step(f.ctx.get(), rows.data(), static_cast<uint32_t>(rows.size()), logits.data(), logits.size(), &err) == LMRT_OK);
                 alone_logits.push_back(logits);
                 alone.push_back(argmax(logits.data(), f.n_vocab));
-                rows = {{seq, alone.back(), lmrt_seq_length(f.ctx.get(), seq), 1}};
+                rows = {{seq, alone.back(), lmrt_seq_length(f.ctx.get(), seq), LMRT_ROW_LOGITS | LMRT_ROW_DECODE}};
             }
         }
 
@@ -168,7 +168,7 @@ TEST(a_sequence_gives_the_same_logits_alone_and_batched_with_three_others) {
         std::vector<lmrt_batch_row> rows;
         for (const auto &p : prompts) {
             seqs.push_back(new_seq(f.ctx.get()));
-            for (size_t i = 0; i < p.size(); ++i) rows.push_back({seqs.back(), p[i], static_cast<int32_t>(i), i + 1 == p.size()});
+            for (size_t i = 0; i < p.size(); ++i) rows.push_back({seqs.back(), p[i], static_cast<int32_t>(i), i + 1 == p.size() ? LMRT_ROW_LOGITS : 0});
         }
         std::vector<float> logits(prompts.size() * f.n_vocab);
         lmrt_error err{};
@@ -181,7 +181,7 @@ TEST(a_sequence_gives_the_same_logits_alone_and_batched_with_three_others) {
             for (size_t k = 0; k < seqs.size(); ++k) {
                 const int32_t next = argmax(logits.data() + k * f.n_vocab, f.n_vocab);
                 if (k == 1) batched.push_back(next);
-                rows.push_back({seqs[k], next, lmrt_seq_length(f.ctx.get(), seqs[k]), 1});
+                rows.push_back({seqs[k], next, lmrt_seq_length(f.ctx.get(), seqs[k]), LMRT_ROW_LOGITS | LMRT_ROW_DECODE});
             }
         }
         CHECK(batched == alone);
@@ -226,14 +226,14 @@ TEST(a_request_that_does_not_fit_gives_kv_full_and_the_context_stays_usable) {
     if (!open_stories(&f, 64)) return; // 4 blocks of 16 positions
     const int32_t a = new_seq(f.ctx.get()), b = new_seq(f.ctx.get());
     std::vector<lmrt_batch_row> rows;
-    for (int i = 0; i < 50; ++i) rows.push_back({a, 300, i, i == 49});
+    for (int i = 0; i < 50; ++i) rows.push_back({a, 300, i, i == 49 ? LMRT_ROW_LOGITS : 0});
     std::vector<float> logits(f.n_vocab);
     lmrt_error err{};
     REQUIRE(lmrt_context_step(f.ctx.get(), rows.data(), 50, logits.data(), logits.size(), &err) == LMRT_OK);
     lmrt_kv_stats before;
     lmrt_kv_stats_get(f.ctx.get(), &before);
     rows.clear();
-    for (int i = 0; i < 20; ++i) rows.push_back({b, 300, i, i == 19});
+    for (int i = 0; i < 20; ++i) rows.push_back({b, 300, i, i == 19 ? LMRT_ROW_LOGITS : 0});
     CHECK_EQ(lmrt_context_step(f.ctx.get(), rows.data(), 20, logits.data(), logits.size(), &err), LMRT_E_KV_FULL);
     CHECK(std::string(err.message).find("needs 2 more blocks") != std::string::npos);
     lmrt_kv_stats after;
@@ -253,15 +253,18 @@ TEST(steps_reject_bad_rows_with_clear_errors) {
     const int32_t seq = new_seq(f.ctx.get());
     std::vector<float> logits(f.n_vocab);
     lmrt_error err{};
-    lmrt_batch_row bad_token{seq, 512, 0, 1};
+    lmrt_batch_row bad_token{seq, 512, 0, LMRT_ROW_LOGITS};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &bad_token, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
     CHECK(std::string(err.message).find("token id 512 is out of range") != std::string::npos);
-    lmrt_batch_row gap{seq, 300, 3, 1};
+    lmrt_batch_row gap{seq, 300, 3, LMRT_ROW_LOGITS};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &gap, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
     CHECK(std::string(err.message).find("expects position 0") != std::string::npos);
-    lmrt_batch_row no_seq{99, 300, 0, 1};
+    lmrt_batch_row no_seq{99, 300, 0, LMRT_ROW_LOGITS};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &no_seq, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
-    lmrt_batch_row ok{seq, 300, 0, 1};
+    lmrt_batch_row bad_flags{seq, 300, 0, 8};
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), &bad_flags, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("unknown flags 8") != std::string::npos);
+    lmrt_batch_row ok{seq, 300, 0, LMRT_ROW_LOGITS};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &ok, 1, logits.data(), 10, &err), LMRT_E_INVALID_ARGUMENT); // logits buffer too small
     CHECK_EQ(lmrt_seq_length(f.ctx.get(), seq), 0);
 }

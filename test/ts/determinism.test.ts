@@ -38,7 +38,7 @@ async function runTogether(ctx: RawContext, vocab: number, prompts: number[][], 
       samplers[k]!.accept(token);
       runs[k]!.tokens.push(token);
       runs[k]!.logits.push(Float32Array.from(row));
-      rows.push(seqs[k]!, token, p.length + s, 1);
+      rows.push(seqs[k]!, token, p.length + s, 3); // logits, a decoded token
     });
   }
   for (const seq of seqs) ctx.seqRelease(seq);

@@ -23,6 +23,8 @@ export interface Feed {
   position: number;
   /** Whether the last row's logits are needed. */
   logits: boolean;
+  /** Decoded tokens (fed one per step), not prompt rows: they sum in single-row order. */
+  decode: boolean;
 }
 
 export interface RequestHooks {
@@ -82,10 +84,10 @@ export class GenerationRequest {
     const known = this.prompt.length + this.#tokens.length;
     if (this.fed < this.prompt.length) {
       const end = Math.min(this.prompt.length, this.fed + chunk);
-      return { tokens: this.prompt.slice(this.fed, end), position: this.fed, logits: end === known };
+      return { tokens: this.prompt.slice(this.fed, end), position: this.fed, logits: end === known, decode: false };
     }
     const token = this.#tokens[this.fed - this.prompt.length]!;
-    return { tokens: [token], position: this.fed, logits: this.fed + 1 === known };
+    return { tokens: [token], position: this.fed, logits: this.fed + 1 === known, decode: true };
   }
 
   /** Rows of the next feed went into the cache. */

@@ -86,6 +86,9 @@ export interface RawTokenizer {
 export type RawModelInfo = ModelInfo;
 export type RawKvStats = KvStats;
 
+/** Step row flags, as LMRT_ROW_* in lmrt.h: logits wanted; a decoded token (not a prompt row). */
+export const RowFlag = { logits: 1, decode: 2 } as const;
+
 export interface RawContext {
   seqCreate(): number;
   seqFork(seq: number): number;

@@ -13,7 +13,7 @@
  */
 import { fromNativeError, LmrtError } from '../errors.js';
 import type { GenerationRequest, Feed } from '../generation/request.js';
-import type { RawContext } from '../native/types.js';
+import { RowFlag, type RawContext } from '../native/types.js';
 
 export interface SchedulerOptions {
   vocabSize: number;
@@ -194,8 +194,8 @@ export class Scheduler {
     let i = 0;
     for (const { request, feed } of plan) {
       feed.tokens.forEach((token, k) => {
-        const last = k === feed.tokens.length - 1;
-        rows.set([request.seq, token, feed.position + k, last && feed.logits ? 1 : 0], 4 * i++);
+        const logits = k === feed.tokens.length - 1 && feed.logits ? RowFlag.logits : 0;
+        rows.set([request.seq, token, feed.position + k, logits | (feed.decode ? RowFlag.decode : 0)], 4 * i++);
       });
     }
     return rows;
