@@ -100,6 +100,7 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
                             InstanceMethod("seqTruncate", &ContextHandle::seq_truncate),
                             InstanceMethod("seqRelease", &ContextHandle::seq_release),
                             InstanceMethod("seqLength", &ContextHandle::seq_length), InstanceMethod("step", &ContextHandle::step),
+                            InstanceMethod("seqReusePrefix", &ContextHandle::seq_reuse_prefix),
                             InstanceMethod("kvStats", &ContextHandle::kv_stats), InstanceMethod("dispose", &ContextHandle::dispose)});
     }
 
@@ -172,6 +173,22 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
     Napi::Value seq_length(const Napi::CallbackInfo &info) {
         return Napi::Number::New(info.Env(), lmrt_seq_length(get(info.Env()), int_arg(info, 0, "seq")));
     }
+    // seqReusePrefix(seq, tokens: Int32Array, nPrompt): positions reused from the prefix cache
+    Napi::Value seq_reuse_prefix(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        if (info.Length() != 3 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+            throw make_error(env, "E_INVALID_ARGUMENT", "seqReusePrefix(seq, tokens: Int32Array, nPrompt)");
+        }
+        Napi::Int32Array tokens = info[1].As<Napi::Int32Array>();
+        uint32_t reused = 0;
+        lmrt_error err{};
+        if (lmrt_seq_reuse_prefix(idle(env), int_arg(info, 0, "seq"), tokens.Data(), static_cast<uint32_t>(tokens.ElementLength()),
+                                  static_cast<uint32_t>(int_arg(info, 2, "nPrompt")), &reused, &err) != LMRT_OK) {
+            throw make_error(env, err);
+        }
+        return Napi::Number::New(env, reused);
+    }
+
     Napi::Value kv_stats(const Napi::CallbackInfo &info) {
         lmrt_kv_stats s{};
         lmrt_kv_stats_get(get(info.Env()), &s);
@@ -182,10 +199,12 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
         o.Set("blockSize", s.block_size);
         o.Set("sequences", s.sequences);
         o.Set("bytes", static_cast<double>(s.bytes));
+        o.Set("blocksCached", s.blocks_cached);
+        o.Set("prefixHits", static_cast<double>(s.prefix_hits));
         return o;
     }
 
-    // step(rows: Int32Array of [seq, token, pos, logits] quadruples): Promise<Float32Array>
+    // step(rows: Int32Array of [seq, token, pos, flags] quadruples): Promise<Float32Array>
     Napi::Value step(const Napi::CallbackInfo &info);
 
     Napi::Value dispose(const Napi::CallbackInfo &info) {

@@ -157,6 +157,20 @@ lmrt_status lmrt_seq_release(lmrt_context *ctx, int32_t seq, lmrt_error *err) {
     return ctx->kv.seq_release(seq).to_c(err);
 }
 
+lmrt_status lmrt_seq_reuse_prefix(lmrt_context *ctx, int32_t seq, const int32_t *tokens, uint32_t n, uint32_t n_prompt,
+                                  uint32_t *reused, lmrt_error *err) {
+    if (ctx == nullptr || reused == nullptr || (tokens == nullptr && n != 0)) return invalid(err, "lmrt_seq_reuse_prefix: null argument");
+    *reused = 0;
+    if (!ctx->kv.seq_valid(seq)) return invalid(err, "sequence %" PRId64 " does not exist", seq);
+    if (ctx->kv.seq_length(seq) != 0) return invalid(err, "sequence %" PRId64 " is not empty", seq);
+    return guarded(err, "reusing a prefix", [&]() {
+        std::vector<int32_t> keys(n);
+        for (uint32_t i = 0; i < n; ++i) keys[i] = lmrt::kv_row_key(tokens[i], i >= n_prompt);
+        *reused = static_cast<uint32_t>(ctx->kv.seq_reuse(seq, keys.data(), static_cast<int>(n)));
+        return LMRT_OK;
+    });
+}
+
 int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq) {
     if (ctx == nullptr || !ctx->kv.seq_valid(seq)) return -1;
     return ctx->kv.seq_length(seq);
@@ -215,6 +229,8 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         StepJob job{&args, hp.arch};
         ctx->pool.run(run_step, &job);
         ctx->kv.commit(ctx->growth);
+        for (uint32_t i = 0; i < n; ++i) ctx->kv.record(batch[i].seq, batch[i].pos, lmrt::kv_row_key(batch[i].token, batch[i].decode));
+        for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.seal(g.seq);
         return LMRT_OK;
     });
 }
@@ -222,7 +238,8 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
 void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats) {
     if (ctx == nullptr || stats == nullptr) return;
     const lmrt::KvStats s = ctx->kv.stats();
-    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences, ctx->kv.bytes()};
+    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences, ctx->kv.bytes(), s.blocks_cached,
+                           s.prefix_hits};
 }
 
 lmrt_status lmrt_kv_check(const lmrt_context *ctx, lmrt_error *err) {

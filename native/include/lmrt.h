@@ -350,6 +350,12 @@ LMRT_API lmrt_status lmrt_seq_fork(lmrt_context *ctx, int32_t src, int32_t *dst,
 /* Rolls a sequence back to `length` positions. */
 LMRT_API lmrt_status lmrt_seq_truncate(lmrt_context *ctx, int32_t seq, int32_t length, lmrt_error *err);
 LMRT_API lmrt_status lmrt_seq_release(lmrt_context *ctx, int32_t seq, lmrt_error *err);
+/* Prefix caching: starts an empty sequence from the cached KV blocks whose
+ * rows match the first of the `n` tokens (the first `n_prompt` of them
+ * prompt rows, the rest decoded rows), whole blocks only, and sets *reused
+ * to the positions it now holds (0 when nothing matched). */
+LMRT_API lmrt_status lmrt_seq_reuse_prefix(lmrt_context *ctx, int32_t seq, const int32_t *tokens, uint32_t n, uint32_t n_prompt,
+                                           uint32_t *reused, lmrt_error *err);
 /* Positions cached for `seq`, or -1 if it does not exist. */
 LMRT_API int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq);
 
@@ -377,6 +383,8 @@ LMRT_API lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *
 typedef struct lmrt_kv_stats {
     uint32_t blocks_total, blocks_used, blocks_free, block_size, sequences;
     uint64_t bytes;
+    uint32_t blocks_cached; /* full blocks indexed for prefix reuse (held or not) */
+    uint64_t prefix_hits;   /* positions served from cached blocks so far */
 } lmrt_kv_stats;
 
 LMRT_API void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats);

@@ -26,18 +26,31 @@ Status KvCache::init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks
     for (uint32_t b = n_blocks; b-- > 0;) free_.push_back(static_cast<int>(b)); // pop_back gives block 0 first
     seqs_.clear();
     free_seqs_.clear();
+    prefix_.init(n_blocks, block_size);
+    prefix_hits_ = 0;
     return Status::ok();
 }
 
+// Callers have checked that a block is available (free or parked).
 int KvCache::allocate_block() {
-    const int b = free_.back();
-    free_.pop_back();
+    int b;
+    if (!free_.empty()) {
+        b = free_.back();
+        free_.pop_back();
+    } else {
+        b = prefix_.evict();
+    }
     refs_[static_cast<size_t>(b)] = 1;
     return b;
 }
 
 void KvCache::unref(int block) {
-    if (--refs_[static_cast<size_t>(block)] == 0) free_.push_back(block);
+    if (--refs_[static_cast<size_t>(block)] != 0) return;
+    if (prefix_.cached(block)) {
+        prefix_.park(block);
+    } else {
+        free_.push_back(block);
+    }
 }
 
 int KvCache::seq_create() {
@@ -53,6 +66,8 @@ int KvCache::seq_create() {
     s.live = true;
     s.length = 0;
     s.blocks.clear();
+    s.keys.clear();
+    s.hashes.clear();
     return id;
 }
 
@@ -67,6 +82,8 @@ Status KvCache::seq_fork(int src, int *dst) {
     const Seq &from = seqs_[static_cast<size_t>(src)];
     copy.length = from.length;
     copy.blocks = from.blocks;
+    copy.keys = from.keys;
+    copy.hashes = from.hashes;
     for (int b : copy.blocks) ++refs_[static_cast<size_t>(b)];
     *dst = id;
     return Status::ok();
@@ -84,6 +101,14 @@ Status KvCache::seq_truncate(int seq, int length) {
         s.blocks.pop_back();
     }
     s.length = length;
+    s.keys.resize(static_cast<size_t>(length));
+    s.hashes.resize(std::min(s.hashes.size(), static_cast<size_t>(length / block_size_)));
+    // a cached block cut short will be written again: it no longer holds its prefix
+    // (when others share it, the next append copies it instead)
+    if (length % block_size_ != 0) {
+        const int last = s.blocks.back();
+        if (refs_[static_cast<size_t>(last)] == 1) prefix_.remove(last);
+    }
     return Status::ok();
 }
 
@@ -92,6 +117,8 @@ Status KvCache::seq_release(int seq) {
     Seq &s = seqs_[static_cast<size_t>(seq)];
     for (int b : s.blocks) unref(b);
     s.blocks.clear();
+    s.keys.clear();
+    s.hashes.clear();
     s.length = 0;
     s.live = false;
     free_seqs_.push_back(seq);
@@ -109,15 +136,18 @@ Status KvCache::reserve(const std::vector<Growth> &growth) {
             ++needed;
         }
     }
-    if (needed > free_.size()) {
+    const size_t available = free_.size() + prefix_.parked();
+    if (needed > available) {
         return Status::error(LMRT_E_KV_FULL,
                              "KV cache full: this step needs %zu more blocks of %d tokens but %zu of %u are free",
-                             needed, block_size_, free_.size(), n_blocks());
+                             needed, block_size_, available, n_blocks());
     }
     for (const Growth &g : growth) {
         Seq &s = seqs_[static_cast<size_t>(g.seq)];
         if (s.length % block_size_ != 0 && g.new_length > s.length) {
             int &shared = s.blocks[static_cast<size_t>(s.length / block_size_)];
+            // a cached block cut short by a truncate, ours alone: it is about to change
+            if (refs_[static_cast<size_t>(shared)] == 1) prefix_.remove(shared);
             if (refs_[static_cast<size_t>(shared)] > 1) {
                 const int copy = allocate_block();
                 std::memcpy(storage_.data() + offset(copy, 0, 0), storage_.data() + offset(shared, 0, 0),
@@ -135,7 +165,42 @@ void KvCache::commit(const std::vector<Growth> &growth) {
     for (const Growth &g : growth) {
         Seq &s = seqs_[static_cast<size_t>(g.seq)];
         s.length = std::max(s.length, g.new_length);
+        s.keys.resize(static_cast<size_t>(s.length), 0);
     }
+}
+
+void KvCache::record(int seq, int pos, int32_t key) { seqs_[static_cast<size_t>(seq)].keys[static_cast<size_t>(pos)] = key; }
+
+void KvCache::seal(int seq) {
+    Seq &s = seqs_[static_cast<size_t>(seq)];
+    for (size_t b = s.hashes.size(); static_cast<int>(b + 1) * block_size_ <= s.length; ++b) {
+        const uint64_t parent = b == 0 ? 0 : s.hashes[b - 1];
+        const int32_t *keys = s.keys.data() + b * static_cast<size_t>(block_size_);
+        const uint64_t hash = PrefixIndex::chain(parent, keys, block_size_);
+        s.hashes.push_back(hash);
+        const int block = s.blocks[b];
+        if (!prefix_.cached(block)) prefix_.add(block, hash, parent, keys);
+    }
+}
+
+int KvCache::seq_reuse(int seq, const int32_t *keys, int n) {
+    Seq &s = seqs_[static_cast<size_t>(seq)];
+    if (s.length != 0) return 0;
+    uint64_t parent = 0;
+    for (int b = 0; (b + 1) * block_size_ <= n; ++b) {
+        const int32_t *k = keys + static_cast<size_t>(b) * static_cast<size_t>(block_size_);
+        const uint64_t hash = PrefixIndex::chain(parent, k, block_size_);
+        const int block = prefix_.find(hash, parent, k);
+        if (block < 0) break;
+        if (refs_[static_cast<size_t>(block)]++ == 0) prefix_.unpark(block);
+        s.blocks.push_back(block);
+        s.hashes.push_back(hash);
+        s.keys.insert(s.keys.end(), k, k + block_size_);
+        s.length += block_size_;
+        parent = hash;
+    }
+    prefix_hits_ += static_cast<uint64_t>(s.length);
+    return s.length;
 }
 
 uint16_t *KvCache::k_row(int seq, int layer, int pos) {
@@ -151,10 +216,12 @@ uint16_t *KvCache::v_row(int seq, int layer, int pos) {
 KvStats KvCache::stats() const {
     KvStats s{};
     s.blocks_total = n_blocks();
-    s.blocks_free = static_cast<uint32_t>(free_.size());
+    s.blocks_free = static_cast<uint32_t>(free_.size() + prefix_.parked());
     s.blocks_used = s.blocks_total - s.blocks_free;
     s.block_size = static_cast<uint32_t>(block_size_);
     s.sequences = static_cast<uint32_t>(seqs_.size() - free_seqs_.size());
+    s.blocks_cached = static_cast<uint32_t>(prefix_.size());
+    s.prefix_hits = prefix_hits_;
     return s;
 }
 
@@ -176,7 +243,14 @@ Status KvCache::check() const {
         if (counted[b] != refs_[b]) {
             return Status::error(LMRT_E_INTERNAL, "KV cache: block %zu has ref count %u but %u holders", b, refs_[b], counted[b]);
         }
-        if (is_free[b] != (refs_[b] == 0)) return Status::error(LMRT_E_INTERNAL, "KV cache: block %zu free-list mismatch", b);
+        const int block = static_cast<int>(b);
+        if (is_free[b] && (refs_[b] != 0 || prefix_.cached(block))) {
+            return Status::error(LMRT_E_INTERNAL, "KV cache: block %zu is free but held or cached", b);
+        }
+        if (refs_[b] == 0 && !is_free[b] && !(prefix_.cached(block) && prefix_.is_parked(block))) {
+            return Status::error(LMRT_E_INTERNAL, "KV cache: block %zu is held by nobody but neither free nor parked", b);
+        }
+        if (refs_[b] != 0 && prefix_.is_parked(block)) return Status::error(LMRT_E_INTERNAL, "KV cache: block %zu is held and parked", b);
     }
     return Status::ok();
 }

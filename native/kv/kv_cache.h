@@ -9,23 +9,40 @@
 // at row p % block_size) and a length. Blocks are reference-counted: fork()
 // shares all blocks of a sequence, and the first write into a shared block
 // copies it (copy-on-write). truncate() rolls a sequence back to a length;
-// release() frees it. Invariants (checked by check()): ref counts equal the
-// number of tables holding each block, and a block is on the free list
-// exactly when its count is zero.
+// release() frees it.
+//
+// Prefix caching: each sequence remembers its row keys (token, and whether
+// a prompt row or a decoded one); when a block fills up it is indexed by its
+// prefix (prefix_index.h), and a new sequence can start from the indexed
+// blocks of a matching prefix instead of computing them (seq_reuse). Cached
+// blocks nobody holds stay until the pool needs them, least recently used
+// first.
+//
+// Invariants (checked by check()): ref counts equal the number of tables
+// holding each block; a block nobody holds is either on the free list (not
+// cached) or parked in the prefix index (cached).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "../core/status.h"
+#include "prefix_index.h"
 
 namespace lmrt {
 
 struct KvStats {
-    uint32_t blocks_total, blocks_used, blocks_free;
+    uint32_t blocks_total, blocks_used, blocks_free; // free includes cached blocks nobody holds
     uint32_t block_size;
     uint32_t sequences;
+    uint32_t blocks_cached;  // indexed by prefix, held or not
+    uint64_t prefix_hits;    // positions served from cached blocks so far
 };
+
+// A row key: the token, with the top bit set for a decoded row.
+inline int32_t kv_row_key(int32_t token, bool decode) {
+    return static_cast<int32_t>(static_cast<uint32_t>(token) | (decode ? 0x80000000u : 0u));
+}
 
 class KvCache {
   public:
@@ -52,6 +69,13 @@ class KvCache {
     Status reserve(const std::vector<Growth> &growth);
     // After the batch's K/V are written: lengths become the reserved ones.
     void commit(const std::vector<Growth> &growth);
+    // The key of the row written at `pos` (call for every row of a step, after commit).
+    void record(int seq, int pos, int32_t key);
+    // Indexes the sequence's blocks that are now full.
+    void seal(int seq);
+    // Starts an empty sequence from the cached blocks matching the first of
+    // these n row keys, whole blocks only; returns the positions reused.
+    int seq_reuse(int seq, const int32_t *keys, int n);
 
     uint16_t *k_row(int seq, int layer, int pos);
     uint16_t *v_row(int seq, int layer, int pos);
@@ -68,6 +92,8 @@ class KvCache {
         bool live = false;
         int length = 0;
         std::vector<int> blocks;
+        std::vector<int32_t> keys;    // per position
+        std::vector<uint64_t> hashes; // per full block, the prefix hash
     };
 
     size_t offset(int block, int layer, int kv) const {
@@ -84,6 +110,8 @@ class KvCache {
     std::vector<int> free_;
     std::vector<Seq> seqs_;
     std::vector<int> free_seqs_;
+    PrefixIndex prefix_;
+    uint64_t prefix_hits_ = 0;
 };
 
 } // namespace lmrt

@@ -188,6 +188,47 @@ TEST(a_sequence_gives_the_same_logits_alone_and_batched_with_three_others) {
     }
 }
 
+TEST(a_sequence_started_from_cached_prefix_blocks_gives_the_logits_of_a_cold_run) {
+    Fixture f;
+    if (!open_stories(&f, 1024, "stories260K-f32.gguf")) return;
+    std::vector<int32_t> prompt = kPrompt;
+    for (int i = 0; i < 20; ++i) prompt.push_back(300 + i); // 41 tokens: two full blocks and a part
+    const auto run = [&](int32_t seq, int from) {
+        std::vector<lmrt_batch_row> rows;
+        for (size_t i = static_cast<size_t>(from); i < prompt.size(); ++i) {
+            rows.push_back({seq, prompt[i], static_cast<int32_t>(i), i + 1 == prompt.size() ? LMRT_ROW_LOGITS : 0});
+        }
+        std::vector<float> logits(f.n_vocab);
+        lmrt_error err{};
+        REQUIRE(lmrt_context_step(f.ctx.get(), rows.data(), static_cast<uint32_t>(rows.size()), logits.data(), logits.size(), &err) == LMRT_OK);
+        return logits;
+    };
+    const int32_t cold = new_seq(f.ctx.get());
+    const std::vector<float> want = run(cold, 0);
+    REQUIRE(lmrt_seq_release(f.ctx.get(), cold, nullptr) == LMRT_OK);
+    lmrt_kv_stats stats;
+    lmrt_kv_stats_get(f.ctx.get(), &stats);
+    CHECK_EQ(stats.blocks_used, 0u);
+    CHECK_EQ(stats.blocks_cached, 2u); // the full blocks stay indexed, free to reuse or evict
+
+    const int32_t warm = new_seq(f.ctx.get());
+    uint32_t reused = 0;
+    REQUIRE(lmrt_seq_reuse_prefix(f.ctx.get(), warm, prompt.data(), static_cast<uint32_t>(prompt.size() - 1),
+                                  static_cast<uint32_t>(prompt.size()), &reused, nullptr) == LMRT_OK);
+    CHECK_EQ(reused, 32u);
+    const std::vector<float> got = run(warm, static_cast<int>(reused));
+    CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+    lmrt_kv_stats_get(f.ctx.get(), &stats);
+    CHECK_EQ(stats.prefix_hits, 32u);
+
+    // decoded rows are other rows: the same tokens fed as decoded rows do not match
+    const int32_t other = new_seq(f.ctx.get());
+    REQUIRE(lmrt_seq_reuse_prefix(f.ctx.get(), other, prompt.data(), 32, 0, &reused, nullptr) == LMRT_OK);
+    CHECK_EQ(reused, 0u);
+    lmrt_error err{};
+    CHECK(lmrt_kv_check(f.ctx.get(), &err) == LMRT_OK);
+}
+
 TEST(fork_with_copy_on_write_continues_both_branches_correctly) {
     Fixture f;
     if (!open_stories(&f)) return;

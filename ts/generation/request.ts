@@ -2,12 +2,12 @@
  * One request as the scheduler drives it: what it feeds the next step, and
  * what it does with the logits it gets back (sample, stream, stop).
  *
- * A request feeds its prompt in chunks of a fixed size counted from the
- * start, then one token per step. Its rows' arithmetic depends only on its
- * own rows in a step, so fixed chunks make its output independent of which
- * steps they share with other requests, and a preempted request that feeds
- * everything again in the same chunks and single steps recomputes exactly
- * the same cache.
+ * A request feeds its prompt in chunks, then one token per step. A row's
+ * arithmetic depends only on its token and kind (prompt row or decoded
+ * token), so its output does not depend on which steps it shares with other
+ * requests, and a preempted request that feeds everything again (prompt
+ * rows as prompt rows, generated tokens one per step) recomputes exactly the
+ * same cache.
  * @module
  */
 import { Candidates } from '../sampling/candidates.js';
@@ -43,6 +43,8 @@ export class GenerationRequest {
   fed = 0;
   /** When it first got a sequence (for timings and preemption order). */
   startedAt: number | undefined;
+  /** Prompt tokens taken from the prefix cache when it first got a sequence. */
+  cachedTokens: number | undefined;
   done = false;
   /** For a scoring request (maxTokens 0, see Model.logits): the last logits row. */
   lastLogits: Float32Array | undefined;
@@ -152,7 +154,7 @@ export class GenerationRequest {
       text: this.#text,
       tokens: [...this.#tokens],
       finishReason: reason,
-      usage: { promptTokens: this.prompt.length, completionTokens: this.#tokens.length, cachedTokens: 0 },
+      usage: { promptTokens: this.prompt.length, completionTokens: this.#tokens.length, cachedTokens: this.cachedTokens ?? 0 },
       timings: { prefillMs: first - start, decodeMs, tokensPerSecond: this.#tokens.length > 0 && decodeMs > 0 ? (this.#tokens.length / decodeMs) * 1000 : 0 },
     };
     if (this.limits.logprobs !== undefined) result.logprobs = this.#logprobs;

@@ -91,6 +91,8 @@ export interface SchedulerStats {
   steps: number;
   /** Requests sent back to wait because the KV cache was full (they resume where they were). */
   preemptions: number;
+  /** Token rows computed since the model was loaded (prompt rows taken from the prefix cache are not). */
+  rows: number;
 }
 
 /**
@@ -109,6 +111,10 @@ export interface KvStats {
   sequences: number;
   /** Memory the cache holds, in bytes. */
   bytes: number;
+  /** Full blocks indexed for prefix reuse, held by a sequence or waiting to be reused (counted as free). */
+  blocksCached: number;
+  /** Positions requests took from cached blocks instead of computing them, since the model was loaded. */
+  prefixHits: number;
 }
 
 function positiveInt(name: string, value: number | undefined): number | undefined {

@@ -95,6 +95,8 @@ export interface RawContext {
   seqTruncate(seq: number, length: number): void;
   seqRelease(seq: number): void;
   seqLength(seq: number): number;
+  /** Starts an empty sequence from cached blocks matching the tokens (the first nPrompt prompt rows); positions reused. */
+  seqReusePrefix(seq: number, tokens: Int32Array, nPrompt: number): number;
   /** rows: [seq, token, pos, wantLogits] quadruples; resolves to the logits rows that were asked for. */
   step(rows: Int32Array): Promise<Float32Array>;
   kvStats(): RawKvStats;

@@ -6,9 +6,13 @@
  * native step once. New requests join at the next step; finished ones leave
  * at once.
  *
+ * A request starts from the cached KV blocks of the longest matching prefix
+ * (see kv/prefix_index.h) and computes only the rest.
+ *
  * When the KV pool cannot hold a step, the most recently started request is
- * preempted: its blocks are released and it waits to be fed again from the
- * start (in the same chunks, so it continues exactly as it would have).
+ * preempted: its blocks are released and it waits to be fed again (its own
+ * blocks usually still cached); a row's arithmetic depends only on its token
+ * and kind, so it continues exactly as it would have.
  * @module
  */
 import { fromNativeError, LmrtError } from '../errors.js';
@@ -52,7 +56,7 @@ export class Scheduler {
   }
 
   /** Forward steps run, and requests preempted for lack of KV space, since the start. */
-  readonly counters = { steps: 0, preemptions: 0 };
+  readonly counters = { steps: 0, preemptions: 0, rows: 0 };
 
   /** Queues a request; it settles through its hooks. A queued request aborted before it runs settles at once. */
   submit(request: GenerationRequest): void {
@@ -101,8 +105,10 @@ export class Scheduler {
       if (plan.length === 0) return;
       let logits: Float32Array;
       try {
-        logits = await this.#ctx.step(this.#rows(plan));
+        const rows = this.#rows(plan);
+        logits = await this.#ctx.step(rows);
         ++this.counters.steps;
+        this.counters.rows += rows.length / 4;
       } catch (raw) {
         if (this.#closed) return;
         const err = fromNativeError(raw);
@@ -160,6 +166,11 @@ export class Scheduler {
       this.#waiting.shift();
       next.seq = this.#ctx.seqCreate();
       next.startedAt ??= performance.now();
+      // start from cached blocks of a matching prefix (leaving the last token, whose logits are needed)
+      const known = [...next.prompt, ...next.tokens];
+      const reused = this.#ctx.seqReusePrefix(next.seq, Int32Array.from(known.slice(0, -1)), next.prompt.length);
+      next.fedRows(reused);
+      next.cachedTokens ??= Math.min(reused, next.prompt.length);
       this.#running.push(next);
       free -= need;
     }

@@ -113,7 +113,7 @@ export function createServer(options: ServerOptions): LmrtServer {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
         res.end(metrics.render({
           waiting: s?.waiting ?? 0, running: s?.running ?? 0, kvBlocksUsed: kv?.blocksUsed ?? 0, kvBlocksFree: kv?.blocksFree ?? 0,
-          prefixCacheHits: 0,
+          prefixCacheHits: kv?.prefixHits ?? 0,
         }));
         return;
       }
