@@ -93,3 +93,35 @@ describe('continuous batching', () => {
     expect(model.kvStats.blocksUsed).toBe(0);
   });
 });
+
+describe('several completions of one prompt', () => {
+  it('streamMany computes the prompt once, forks it, and each completion gives what it gives alone', async () => {
+    using model = await loadModel(tinyF32, { threads: 2, contextSize: 2048 });
+    const prompt = prompts(1, 6)[0]!.concat([7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    const options = { maxTokens: 12, temperature: 0.9, topK: 0, seed: 40, ignoreEos: true };
+    using cold = await loadModel(tinyF32, { threads: 2, contextSize: 2048 });
+    const alone: GenerationResult[] = [];
+    for (let i = 0; i < 3; ++i) alone.push(await cold.generate(prompt, { ...options, seed: 40 + i }));
+    const rowsBefore = model.schedulerStats.rows;
+    const streams = model.streamMany(prompt, 3, options);
+    const results = await Promise.all(streams.map((s) => s.result));
+    results.forEach((r, i) => expect(r.tokens, `completion ${i}`).toEqual(alone[i]!.tokens));
+    // the prompt's rows once, then each completion's tokens but its last one
+    expect(model.schedulerStats.rows - rowsBefore).toBe(prompt.length + results.reduce((s, r) => s + r.tokens.length - 1, 0));
+    expect(model.kvStats.blocksUsed).toBe(0);
+  });
+
+  it('aborting the first completion before its prompt is done hands the prompt to the next', async () => {
+    using model = await loadModel(tinyF32, { threads: 2, contextSize: 2048 });
+    const prompt = prompts(1, 7)[0]!;
+    const first = new AbortController();
+    const [a, b] = model.streamMany(prompt, 2, { maxTokens: 8, ignoreEos: true, signal: first.signal });
+    void a;
+    first.abort(); // aborts both: they share the caller's signal
+    expect((await b!.result).finishReason).toBe('abort');
+    const [c, d] = model.streamMany(prompt, 2, { maxTokens: 8, ignoreEos: true });
+    for await (const chunk of c!) if (chunk.tokens.length > 0) break; // leaving c aborts it
+    expect((await d!.result).tokens).toEqual((await model.generate(prompt, { maxTokens: 8, ignoreEos: true })).tokens);
+    expect(model.kvStats.blocksUsed).toBe(0);
+  });
+});

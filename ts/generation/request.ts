@@ -45,6 +45,12 @@ export class GenerationRequest {
   startedAt: number | undefined;
   /** Prompt tokens taken from the prefix cache when it first got a sequence. */
   cachedTokens: number | undefined;
+  /**
+   * Other completions of the same prompt (n > 1): they wait until this
+   * request's prompt is in the cache, then fork its sequence (sharing its
+   * blocks, copy-on-write) and sample from the same logits.
+   */
+  readonly followers: GenerationRequest[] = [];
   done = false;
   /** For a scoring request (maxTokens 0, see Model.logits): the last logits row. */
   lastLogits: Float32Array | undefined;

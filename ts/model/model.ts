@@ -315,7 +315,26 @@ export class Model {
     return tokens;
   }
 
-  #stream(prompt: number[], options: GenerateOptions): GenerationStream {
+  /**
+   * `count` independent continuations of one prompt (OpenAI's `n`), each
+   * streamed like {@link Model.stream}. The prompt is computed once; the
+   * others fork its KV cache (copy-on-write). With a `seed`, continuation i
+   * uses seed + i.
+   *
+   * @example
+   * ```ts
+   * const streams = model.streamMany('Once upon a time', 3, { temperature: 0.9, seed: 1, maxTokens: 32 });
+   * const texts = await Promise.all(streams.map(async (s) => (await s.result).text));
+   * ```
+   */
+  streamMany(prompt: string | ArrayLike<number>, count: number, options: GenerateOptions = {}): GenerationStream[] {
+    if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError(`count must be a positive integer, got ${String(count)}`);
+    const tokens = this.#promptTokens(prompt);
+    const leader: { request?: GenerationRequest } = {};
+    return Array.from({ length: count }, (_, i) => this.#stream(tokens, { ...options, ...(options.seed !== undefined ? { seed: options.seed + i } : {}) }, leader));
+  }
+
+  #stream(prompt: number[], options: GenerateOptions, group?: { request?: GenerationRequest }): GenerationStream {
     // the stream's own controller: leaving the loop early aborts, as does the caller's signal
     const controller = new AbortController();
     const outer = options.signal;
@@ -323,7 +342,7 @@ export class Model {
     else outer?.addEventListener('abort', () => controller.abort(), { once: true });
     const inner = { ...options, signal: controller.signal };
     this.#limits(prompt, inner);
-    return new GenerationStream((onChunk) => this.#submit(prompt, inner, onChunk), () => controller.abort());
+    return new GenerationStream((onChunk) => this.#submit(prompt, inner, onChunk, group), () => controller.abort());
   }
 
   // Checks the options (throwing on a bad one) and fits maxTokens to the
@@ -349,15 +368,19 @@ export class Model {
       `and up to ${maxTokens} new ones) but the KV cache holds ${capacity}: shorten it, lower maxTokens or load the model with a larger contextSize`);
   }
 
-  // Queues one generation with the scheduler.
-  #submit(prompt: number[], options: GenerateOptions, onChunk: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
+  // Queues one generation with the scheduler; in a group (streamMany), the
+  // first request computes the prompt and the others fork it.
+  #submit(prompt: number[], options: GenerateOptions, onChunk: (chunk: GenerationChunk) => void, group?: { request?: GenerationRequest }): Promise<GenerationResult> {
     const limits = this.#limits(prompt, options);
     return new Promise<GenerationResult>((resolve, reject) => {
       this.#check();
       const tooBig = this.#capacityError(prompt.length, limits.maxTokens);
       if (tooBig) return reject(tooBig);
       const sampler = new Sampler(options, this.#info.vocabSize);
-      this.#scheduler.submit(new GenerationRequest(prompt, limits, sampler, this.tokenizer, { onChunk, resolve, reject }));
+      const request = new GenerationRequest(prompt, limits, sampler, this.tokenizer, { onChunk, resolve, reject });
+      const leader = group?.request;
+      if (group !== undefined && leader === undefined) group.request = request;
+      this.#scheduler.submit(request, leader);
     });
   }
 

@@ -58,8 +58,13 @@ export class Scheduler {
   /** Forward steps run, and requests preempted for lack of KV space, since the start. */
   readonly counters = { steps: 0, preemptions: 0, rows: 0 };
 
-  /** Queues a request; it settles through its hooks. A queued request aborted before it runs settles at once. */
-  submit(request: GenerationRequest): void {
+  /**
+   * Queues a request; it settles through its hooks. With a `leader` (another
+   * completion of the same prompt, submitted before), it waits for the
+   * leader's prompt and forks it instead of computing the prompt again. A
+   * request aborted before it runs settles at once.
+   */
+  submit(request: GenerationRequest, leader?: GenerationRequest): void {
     if (this.#closed) {
       request.hooks.reject(this.#closed);
       return;
@@ -69,13 +74,15 @@ export class Scheduler {
       request.abort();
       return;
     }
-    this.#waiting.push(request);
+    if (leader !== undefined && !leader.done) leader.followers.push(request);
+    else this.#waiting.push(request);
     signal?.addEventListener('abort', () => {
-      const at = this.#waiting.indexOf(request);
-      if (at >= 0 && request.seq < 0) {
-        this.#waiting.splice(at, 1);
-        request.abort();
-      }
+      if (request.seq >= 0) return; // running: the loop ends it after the step in flight
+      const waiting = this.#waiting.indexOf(request);
+      if (waiting >= 0) this.#waiting.splice(waiting, 1);
+      const following = leader?.followers.indexOf(request) ?? -1;
+      if (following >= 0) leader!.followers.splice(following, 1);
+      request.abort();
     }, { once: true });
     this.#kick();
   }
@@ -83,7 +90,9 @@ export class Scheduler {
   /** Fails every request with `err` and takes no more (the model is going away). */
   close(err: LmrtError): void {
     this.#closed = err;
-    for (const r of [...this.#waiting, ...this.#running]) this.#fail(r, err, false);
+    const all = [...this.#waiting, ...this.#running];
+    for (const r of [...all]) all.push(...r.followers);
+    for (const r of all) this.#fail(r, err, false);
     this.#waiting.length = 0;
     this.#running.length = 0;
   }
@@ -132,16 +141,41 @@ export class Scheduler {
           this.#release(request);
           continue;
         }
-        let finished: boolean;
-        try {
-          finished = request.onLogits(logitsRow);
-        } catch (err) {
-          this.#fail(request, err, true);
-          continue;
-        }
-        if (finished) this.#release(request);
+        if (request.followers.length > 0) this.#forkFollowers(request, logitsRow);
+        this.#deliver(request, logitsRow);
       }
     }
+  }
+
+  // The leader's prompt is in its sequence and these are the logits after
+  // it: each follower takes a fork of the sequence and samples from them.
+  #forkFollowers(leader: GenerationRequest, logits: Float32Array): void {
+    const followers = leader.followers.splice(0);
+    for (const f of followers) {
+      if (f.done) continue;
+      if (f.limits.signal?.aborted) {
+        f.abort();
+        continue;
+      }
+      f.seq = this.#ctx.seqFork(leader.seq);
+      f.fedRows(leader.fed);
+      f.startedAt = performance.now();
+      f.cachedTokens = leader.cachedTokens;
+      this.#running.push(f);
+      this.#deliver(f, logits);
+    }
+  }
+
+  // Hands a request the logits after its last token; it leaves when done.
+  #deliver(request: GenerationRequest, logits: Float32Array): void {
+    let finished: boolean;
+    try {
+      finished = request.onLogits(logits);
+    } catch (err) {
+      this.#fail(request, err, true);
+      return;
+    }
+    if (finished) this.#release(request);
   }
 
   #dropAborted(): void {
@@ -225,6 +259,12 @@ export class Scheduler {
   }
 
   #release(request: GenerationRequest): void {
+    // followers still waiting for this prompt: the first of them computes it instead
+    const followers = request.followers.splice(0).filter((f) => !f.done);
+    if (followers.length > 0) {
+      followers[0]!.followers.push(...followers.slice(1));
+      this.#waiting.unshift(followers[0]!);
+    }
     const at = this.#running.indexOf(request);
     if (at >= 0) this.#running.splice(at, 1);
     if (request.seq >= 0 && !this.#closed) this.#ctx.seqRelease(request.seq);

@@ -158,9 +158,8 @@ export function createServer(options: ServerOptions): LmrtServer {
     stream: { chunk: (index: number, c: GenerationChunk) => unknown; final: (index: number, r: GenerationResult) => unknown } | undefined,
   ): Promise<GenerationResult[]> {
     const { n, ...base } = o;
-    const runs = Array.from({ length: n }, (_, i) => {
-      const opts: GenerateOptions = { ...base, signal, ...(base.seed !== undefined ? { seed: base.seed + i } : {}) };
-      const s = m.stream(prompt, opts);
+    // n completions: the prompt is computed once and forked
+    const runs = m.streamMany(prompt, n, { ...base, signal }).map((s, i) => {
       return (async () => {
         let last = 0;
         for await (const c of s) {
