@@ -25,7 +25,7 @@ LMRT_AVX2 float kq_gemm_order(const float *q, const uint16_t *k, int D) {
     int e = 0;
     for (; e + 8 <= D; e += 8) acc = _mm256_fmadd_ps(_mm256_load_ps(q + e), load_f16x8(k + e), acc);
     float dot = hsum8(acc);
-    for (; e < D; ++e) dot += q[e] * fp16_to_fp32(k[e]);
+    for (; e < D; ++e) dot += q[e] * half_to_float(k[e]);
     return dot;
 }
 
@@ -36,7 +36,7 @@ struct Head {
         return a.v_blocks[p / a.block_size] + (static_cast<size_t>(p % a.block_size) * a.n_head_kv + kvh) * a.head_dim;
     }
     // probability of position p, rounded to f16
-    float weight(int p, float inv) const { return fp16_to_fp32(fp32_to_fp16(a.scratch[p - a.first] * inv)); }
+    float weight(int p, float inv) const { return half_to_float(fp32_to_fp16(a.scratch[p - a.first] * inv)); }
 };
 
 // out[e] = sum_p w_p v_p[e], lanes by p mod 8, folded like hsum8.
@@ -50,7 +50,7 @@ LMRT_AVX2 void v_sum_gemm_order(const Head &h, float inv, float *acc, float *out
         const __m256 wv = _mm256_set1_ps(w);
         int e = 0;
         for (; e + 8 <= D; e += 8) _mm256_storeu_ps(lane + e, _mm256_fmadd_ps(wv, load_f16x8(v + e), _mm256_loadu_ps(lane + e)));
-        for (; e < D; ++e) lane[e] = std::fma(w, fp16_to_fp32(v[e]), lane[e]);
+        for (; e < D; ++e) lane[e] = std::fma(w, half_to_float(v[e]), lane[e]);
     }
     int e = 0;
     for (; e + 8 <= D; e += 8) {
@@ -83,7 +83,7 @@ LMRT_AVX2 void attention(const AttentionArgs &a) {
         for (; d + 8 <= D; d += 8) {
             _mm256_store_ps(q + d, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(qh + d), _MM_FROUND_TO_NEAREST_INT)));
         }
-        for (; d < D; ++d) q[d] = fp16_to_fp32(fp32_to_fp16(qh[d]));
+        for (; d < D; ++d) q[d] = half_to_float(fp32_to_fp16(qh[d]));
 
         float max = -INFINITY;
         for (int p = a.first; p <= a.last; ++p) {

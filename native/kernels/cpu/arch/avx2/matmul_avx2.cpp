@@ -119,7 +119,7 @@ LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
     for (int64_t k = 0; k < n / 32; ++k) {
         const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs));
         const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
-        const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d));
+        const __m256 d = _mm256_set1_ps(half_to_float(a[k].d) * half_to_float(b[k].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
     }
     return hsum8(acc);
@@ -127,20 +127,39 @@ LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
 
 // Q4_0 sums like llama.cpp's repacked Q4_0 kernels (which it uses for every
 // Q4_0 matrix on AVX2): each block's integer dot product whole, then one
-// fused multiply-add per block with the product of the two scales.
+// fused multiply-add per block with the product of the two scales. The
+// integer sums of four blocks are reduced together (exact in any order).
+LMRT_AVX2 inline __m256i q4_0_values(const BlockQ4_0 &b) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b.qs));
+    // elements 0..15 are the low nibbles, 16..31 the high ones
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+}
+
+// [sum of a, sum of b, sum of c, sum of d] over their 8 int32 lanes each.
+LMRT_AVX2 inline __m128i hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+LMRT_AVX2 inline __m256i q4_0_block(const BlockQ4_0 &a, const BlockQ8_0 &b) {
+    return dot_i8(q4_0_values(a), _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b.qs)));
+}
+
 LMRT_AVX2 float dot_q4_0(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ4_0 *>(w);
     const auto *b = static_cast<const BlockQ8_0 *>(x);
-    const __m256i low = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+    const int64_t nb = n / 32;
     float acc = 0.0f;
-    for (int64_t k = 0; k < n / 32; ++k) {
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a[k].qs));
-        // elements 0..15 are the low nibbles, 16..31 the high ones
-        const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-        const __m256i qa = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
-        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
-        acc = std::fma(static_cast<float>(hsum_i32(dot_i8(qa, qb))), fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d), acc);
+    int64_t k = 0;
+    for (; k + 4 <= nb; k += 4) {
+        alignas(16) int32_t sums[4];
+        _mm_store_si128(reinterpret_cast<__m128i *>(sums), hsum4_i32(q4_0_block(a[k], b[k]), q4_0_block(a[k + 1], b[k + 1]), q4_0_block(a[k + 2], b[k + 2]), q4_0_block(a[k + 3], b[k + 3])));
+        for (int j = 0; j < 4; ++j) {
+            acc = std::fma(static_cast<float>(sums[j]), half_to_float(a[k + j].d) * half_to_float(b[k + j].d), acc);
+        }
     }
+    for (; k < nb; ++k) acc = std::fma(static_cast<float>(hsum_i32(q4_0_block(a[k], b[k]))), half_to_float(a[k].d) * half_to_float(b[k].d), acc);
     return acc;
 }
 
@@ -176,7 +195,7 @@ LMRT_AVX2 float dot_q4_k(int64_t n, const void *w, const void *x) {
     float scaled = 0.0f, offsets = 0.0f;
     for (int64_t k = 0; k < n / 256; ++k) {
         const K4Scales s = unpack_k4_scales(a[k].scales);
-        const float d = fp16_to_fp32(a[k].d) * b[k].d, dmin = fp16_to_fp32(a[k].dmin) * b[k].d;
+        const float d = half_to_float(a[k].d) * b[k].d, dmin = half_to_float(a[k].dmin) * b[k].d;
         __m256i acc = _mm256_setzero_si256();
         int mins = 0;
         for (int c = 0; c < 4; ++c) {
@@ -220,8 +239,8 @@ LMRT_AVX2 float dot_q5_k(int64_t n, const void *w, const void *x) {
             acc = _mm256_add_epi32(acc, scaled_dot_u8(q0, x0, _mm256_set1_epi16(s.sc[2 * c])));
             acc = _mm256_add_epi32(acc, scaled_dot_u8(q1, x1, _mm256_set1_epi16(s.sc[2 * c + 1])));
         }
-        const float d = b[k].d * fp16_to_fp32(a[k].d);
-        const float dmin = b[k].d * fp16_to_fp32(a[k].dmin);
+        const float d = b[k].d * half_to_float(a[k].d);
+        const float dmin = b[k].d * half_to_float(a[k].dmin);
         sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(mins);
     }
     return sum;
@@ -258,7 +277,7 @@ LMRT_AVX2 float dot_q6_k(int64_t n, const void *w, const void *x) {
                 acc = _mm256_add_epi32(acc, scaled_dot_u8(q[quarter], xv, two_scales(sc[2 * quarter], sc[2 * quarter + 1])));
             }
         }
-        const float d = b[k].d * fp16_to_fp32(a[k].d);
+        const float d = b[k].d * half_to_float(a[k].d);
         sum += d * static_cast<float>(hsum_i32(acc) - 32 * offset);
     }
     return sum;
@@ -268,8 +287,8 @@ const MatKernels *ref_of(uint32_t t) { return ref::mat_kernels(t); }
 
 const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_single<float, load_f32, same_f32, float>, nullptr,
                       dot_batched<float, load_f32, same_f32>, dot_batched4<float, load_f32, same_f32>};
-const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_f16, fp16_to_fp32, double>, nullptr,
-                      dot_batched<uint16_t, load_f16, fp16_to_fp32>, dot_batched4<uint16_t, load_f16, fp16_to_fp32>};
+const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_f16, half_to_float, double>, nullptr,
+                      dot_batched<uint16_t, load_f16, half_to_float>, dot_batched4<uint16_t, load_f16, half_to_float>};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
 const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};

@@ -31,8 +31,8 @@ LMRT_AVX512 void dot_q_k_pair(const float *q, const uint16_t *k0, const uint16_t
     float d0 = avx2::hsum8(_mm512_castps512_ps256(acc));
     float d1 = avx2::hsum8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
     for (; e < D; ++e) {
-        d0 += q[e] * fp16_to_fp32(k0[e]);
-        d1 += q[e] * fp16_to_fp32(k1[e]);
+        d0 += q[e] * avx2::half_to_float(k0[e]);
+        d1 += q[e] * avx2::half_to_float(k1[e]);
     }
     out[0] = d0;
     out[1] = d1;
@@ -77,7 +77,7 @@ LMRT_AVX512 void attention(const AttentionArgs &a) {
         for (int i = 0; i < 8 * D; i += 16) _mm512_store_ps(acc + i, _mm512_setzero_ps());
         for (int p = a.first; p <= a.last; ++p) {
             // the probability rounded to f16, as ggml multiplies it with f16 V
-            const __m512 w = _mm512_set1_ps(fp16_to_fp32(fp32_to_fp16(scores[p - a.first] * inv)));
+            const __m512 w = _mm512_set1_ps(avx2::half_to_float(fp32_to_fp16(scores[p - a.first] * inv)));
             const uint16_t *v = at(a.v_blocks, p);
             float *lane = acc + static_cast<size_t>(p & 7) * D;
             int e = 0;

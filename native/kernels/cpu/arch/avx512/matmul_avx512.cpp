@@ -102,8 +102,8 @@ LMRT_AVX512 float dot_q8_0(int64_t n, const void *w, const void *x) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; k += 2) {
         const __m512 sums = _mm512_cvtepi32_ps(block_pair<BlockQ8_0, q8_0_values>(a, b, k, k + 1 < nb));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d)), lo_half(sums), acc);
-        if (k + 1 < nb) acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(a[k + 1].d) * fp16_to_fp32(b[k + 1].d)), hi_half(sums), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2::half_to_float(a[k].d) * avx2::half_to_float(b[k].d)), lo_half(sums), acc);
+        if (k + 1 < nb) acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2::half_to_float(a[k + 1].d) * avx2::half_to_float(b[k + 1].d)), hi_half(sums), acc);
     }
     return avx2::hsum8(acc);
 }
@@ -129,8 +129,8 @@ LMRT_AVX512 float dot_q4_0(int64_t n, const void *w, const void *x) {
     for (int64_t k = 0; k < nb; k += 2) {
         int sums[2];
         half_sums(block_pair<BlockQ4_0, q4_0_values>(a, b, k, k + 1 < nb), sums);
-        acc = std::fma(static_cast<float>(sums[0]), fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d), acc);
-        if (k + 1 < nb) acc = std::fma(static_cast<float>(sums[1]), fp16_to_fp32(a[k + 1].d) * fp16_to_fp32(b[k + 1].d), acc);
+        acc = std::fma(static_cast<float>(sums[0]), avx2::half_to_float(a[k].d) * avx2::half_to_float(b[k].d), acc);
+        if (k + 1 < nb) acc = std::fma(static_cast<float>(sums[1]), avx2::half_to_float(a[k + 1].d) * avx2::half_to_float(b[k + 1].d), acc);
     }
     return acc;
 }
@@ -164,7 +164,7 @@ LMRT_AVX512 float dot_q4_k(int64_t n, const void *w, const void *x) {
     float scaled = 0.0f, offsets = 0.0f;
     for (int64_t k = 0; k < n / 256; ++k) {
         const K4Scales s = unpack_k4_scales(a[k].scales);
-        const float d = fp16_to_fp32(a[k].d) * b[k].d, dmin = fp16_to_fp32(a[k].dmin) * b[k].d;
+        const float d = avx2::half_to_float(a[k].d) * b[k].d, dmin = avx2::half_to_float(a[k].dmin) * b[k].d;
         __m512i products = _mm512_setzero_si512();
         int mins = 0;
         for (int c = 0; c < 4; ++c) {
@@ -205,8 +205,8 @@ LMRT_AVX512 float dot_q5_k(int64_t n, const void *w, const void *x) {
             const __m512i xv = _mm512_loadu_si512(b[k].qs + 64 * c);
             acc = _mm512_add_epi32(acc, scaled_dot_u8(q, xv, two_scales(s.sc[2 * c], s.sc[2 * c + 1])));
         }
-        const float d = b[k].d * fp16_to_fp32(a[k].d);
-        const float dmin = b[k].d * fp16_to_fp32(a[k].dmin);
+        const float d = b[k].d * avx2::half_to_float(a[k].d);
+        const float dmin = b[k].d * avx2::half_to_float(a[k].dmin);
         sum += d * static_cast<float>(_mm512_reduce_add_epi32(acc)) - dmin * static_cast<float>(mins);
     }
     return sum;
@@ -247,7 +247,7 @@ LMRT_AVX512 float dot_q6_k(int64_t n, const void *w, const void *x) {
             acc = _mm512_add_epi32(acc, scaled_dot_u8(qa, _mm512_loadu_si512(xq), _mm512_permutexvar_epi16(first, scales16)));
             acc = _mm512_add_epi32(acc, scaled_dot_u8(qb, _mm512_loadu_si512(xq + 64), _mm512_permutexvar_epi16(second, scales16)));
         }
-        const float d = b[k].d * fp16_to_fp32(a[k].d);
+        const float d = b[k].d * avx2::half_to_float(a[k].d);
         sum += d * static_cast<float>(_mm512_reduce_add_epi32(acc) - 32 * offset);
     }
     return sum;
@@ -267,7 +267,7 @@ MatKernels widened(uint32_t type, VecDotFn dot, VecDotFn dot_grouped = nullptr) 
 
 const MatKernels *mat_kernels(uint32_t weight_type) {
     static const MatKernels f32 = widened(LMRT_TYPE_F32, dot_single<float, load_f32, same_f32, float>),
-                            f16 = widened(LMRT_TYPE_F16, dot_single<uint16_t, load_f16, fp16_to_fp32, double>),
+                            f16 = widened(LMRT_TYPE_F16, dot_single<uint16_t, load_f16, avx2::half_to_float, double>),
                             bf16 = widened(LMRT_TYPE_BF16, dot_bf16), q8_0 = widened(LMRT_TYPE_Q8_0, dot_q8_0),
                             q4_0 = widened(LMRT_TYPE_Q4_0, dot_q4_0), q4_k = widened(LMRT_TYPE_Q4_K, dot_q4_k<false>, dot_q4_k<true>),
                             q5_k = widened(LMRT_TYPE_Q5_K, dot_q5_k), q6_k = widened(LMRT_TYPE_Q6_K, dot_q6_k);
