@@ -124,6 +124,7 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
         const int block = 16;
         const uint32_t blocks = (n_ctx + block - 1) / block;
         lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block);
+        ctx->kv.set_window(hp.sliding_window);
         if (!s.is_ok()) return s.to_c(err);
         const int positions = static_cast<int>(blocks) * block;
         ctx->scratch.allocate(hp, static_cast<int>(n_batch), n_threads, std::max(positions, hp.n_embd), static_cast<int>(blocks));
@@ -231,6 +232,10 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         ctx->kv.commit(ctx->growth);
         for (uint32_t i = 0; i < n; ++i) ctx->kv.record(batch[i].seq, batch[i].pos, lmrt::kv_row_key(batch[i].token, batch[i].decode));
         for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.seal(g.seq);
+        // a sliding window never looks below new_length - window + 1 again
+        if (hp.sliding_window > 0) {
+            for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.release_before(g.seq, g.new_length - hp.sliding_window + 1);
+        }
         return LMRT_OK;
     });
 }

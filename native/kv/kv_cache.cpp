@@ -84,7 +84,9 @@ Status KvCache::seq_fork(int src, int *dst) {
     copy.blocks = from.blocks;
     copy.keys = from.keys;
     copy.hashes = from.hashes;
-    for (int b : copy.blocks) ++refs_[static_cast<size_t>(b)];
+    for (int b : copy.blocks) {
+        if (b >= 0) ++refs_[static_cast<size_t>(b)];
+    }
     *dst = id;
     return Status::ok();
 }
@@ -96,6 +98,15 @@ Status KvCache::seq_truncate(int seq, int length) {
         return Status::error(LMRT_E_INVALID_ARGUMENT, "cannot truncate sequence %d of length %d to %d", seq, s.length, length);
     }
     const int keep = blocks_for(length);
+    // the next row (at `length`) attends from length - window + 1: those blocks must still be there
+    const int first_needed = window_ > 0 ? std::max(0, length - window_ + 1) / block_size_ : 0;
+    for (int b = first_needed; b < keep; ++b) {
+        if (s.blocks[static_cast<size_t>(b)] < 0) {
+            return Status::error(LMRT_E_INVALID_ARGUMENT,
+                                 "cannot truncate sequence %d to %d: its sliding window already released positions it would attend to", seq,
+                                 length);
+        }
+    }
     while (static_cast<int>(s.blocks.size()) > keep) {
         unref(s.blocks.back());
         s.blocks.pop_back();
@@ -115,7 +126,9 @@ Status KvCache::seq_truncate(int seq, int length) {
 Status KvCache::seq_release(int seq) {
     if (!seq_valid(seq)) return Status::error(LMRT_E_INVALID_ARGUMENT, "sequence %d does not exist", seq);
     Seq &s = seqs_[static_cast<size_t>(seq)];
-    for (int b : s.blocks) unref(b);
+    for (int b : s.blocks) {
+        if (b >= 0) unref(b);
+    }
     s.blocks.clear();
     s.keys.clear();
     s.hashes.clear();
@@ -179,7 +192,17 @@ void KvCache::seal(int seq) {
         const uint64_t hash = PrefixIndex::chain(parent, keys, block_size_);
         s.hashes.push_back(hash);
         const int block = s.blocks[b];
-        if (!prefix_.cached(block)) prefix_.add(block, hash, parent, keys);
+        if (block >= 0 && !prefix_.cached(block)) prefix_.add(block, hash, parent, keys);
+    }
+}
+
+void KvCache::release_before(int seq, int pos) {
+    Seq &s = seqs_[static_cast<size_t>(seq)];
+    const size_t below = std::min(s.blocks.size(), static_cast<size_t>(std::max(0, pos) / block_size_));
+    for (size_t b = 0; b < below; ++b) {
+        if (s.blocks[b] < 0) continue;
+        unref(s.blocks[b]);
+        s.blocks[b] = -1;
     }
 }
 
@@ -232,7 +255,9 @@ Status KvCache::check() const {
         if (static_cast<int>(s.blocks.size()) != blocks_for(s.length)) {
             return Status::error(LMRT_E_INTERNAL, "KV cache: a sequence of length %d holds %zu blocks", s.length, s.blocks.size());
         }
-        for (int b : s.blocks) ++counted[static_cast<size_t>(b)];
+        for (int b : s.blocks) {
+            if (b >= 0) ++counted[static_cast<size_t>(b)];
+        }
     }
     std::vector<bool> is_free(refs_.size(), false);
     for (int b : free_) {

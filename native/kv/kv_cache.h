@@ -73,6 +73,12 @@ class KvCache {
     void record(int seq, int pos, int32_t key);
     // Indexes the sequence's blocks that are now full.
     void seal(int seq);
+    // Sliding-window models: gives back the blocks that only hold positions
+    // before `pos`, which no later row attends to. Their table entries become
+    // -1; truncating back into them is refused.
+    void release_before(int seq, int pos);
+    // The model's sliding window (0: none), for truncate's check.
+    void set_window(int window) { window_ = window; }
     // Starts an empty sequence from the cached blocks matching the first of
     // these n row keys, whole blocks only; returns the positions reused.
     int seq_reuse(int seq, const int32_t *keys, int n);
@@ -80,8 +86,9 @@ class KvCache {
     uint16_t *k_row(int seq, int layer, int pos);
     uint16_t *v_row(int seq, int layer, int pos);
     const std::vector<int> &block_table(int seq) const { return seqs_[static_cast<size_t>(seq)].blocks; }
-    const uint16_t *block_k(int block, int layer) const { return storage_.data() + offset(block, layer, 0); }
-    const uint16_t *block_v(int block, int layer) const { return storage_.data() + offset(block, layer, 1); }
+    // nullptr for a block a sliding window released (-1)
+    const uint16_t *block_k(int block, int layer) const { return block < 0 ? nullptr : storage_.data() + offset(block, layer, 0); }
+    const uint16_t *block_v(int block, int layer) const { return block < 0 ? nullptr : storage_.data() + offset(block, layer, 1); }
 
     KvStats stats() const;
     // Verifies the invariants above; a non-OK status means a bug.
@@ -111,6 +118,7 @@ class KvCache {
     std::vector<Seq> seqs_;
     std::vector<int> free_seqs_;
     PrefixIndex prefix_;
+    int window_ = 0;
     uint64_t prefix_hits_ = 0;
 };
 

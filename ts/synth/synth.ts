@@ -29,6 +29,8 @@ export interface SynthOptions {
   type?: EncodableType;
   /** Seed of the weights (default 0). */
   seed?: number;
+  /** A sliding attention window in tokens (Llama-family only; Mistral's `attention.sliding_window`). Default: none. */
+  slidingWindow?: number;
   /** Progress in bytes of tensor data written. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
@@ -266,6 +268,13 @@ export async function synthModel(path: string, options: SynthOptions = {}): Prom
   if (arch === 'gpt2') gpt2Tensors(shape, plan);
   else llamaTensors(shape, plan, arch);
   const [hyper, hyperTypes] = hyperParameters(arch, shape);
+  if (options.slidingWindow !== undefined) {
+    if (arch === 'gpt2' || !Number.isInteger(options.slidingWindow) || options.slidingWindow < 1) {
+      throw new InvalidArgumentError(`slidingWindow must be a positive integer for a Llama-family model, got ${String(options.slidingWindow)}`);
+    }
+    hyper[`${arch}.attention.sliding_window`] = options.slidingWindow;
+    hyperTypes[`${arch}.attention.sliding_window`] = 'uint32';
+  }
   const [tok, tokTypes] = tokenizerMetadata(vocabFor(shape));
   const metadata: Record<string, GgufValue> = {
     'general.architecture': arch,
