@@ -50,6 +50,9 @@ struct MatKernels {
     VecDotFn dot_batched = nullptr;
     // dot_batched of one weight row with four activation rows at once.
     void (*dot_batched4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
+    // dot of one weight row with four activation rows at once, each summed
+    // exactly as `dot` sums it: the weight row is loaded and unpacked once.
+    void (*dot4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
 };
 
 // The order a row's dot products sum in, chosen per row so that a row's
@@ -72,15 +75,17 @@ inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_
                      const RowOrder *orders, float *y, int64_t y_stride) {
     int64_t t = 0;
     while (t < T) {
-        // four consecutive rows in the batched order: one pass over the weight row
-        if (k.dot_batched4 != nullptr && t + 4 <= T) {
-            bool batched = true;
-            for (int i = 0; i < 4 && batched; ++i) batched = dot_for_row(k, orders[t + i], n) == k.dot_batched;
-            if (batched) {
+        // four consecutive rows summed by the same function: one pass over the weight row
+        if (t + 4 <= T) {
+            const VecDotFn fn = dot_for_row(k, orders[t], n);
+            bool same = true;
+            for (int i = 1; i < 4 && same; ++i) same = dot_for_row(k, orders[t + i], n) == fn;
+            const auto four = fn == k.dot_batched ? k.dot_batched4 : fn == k.dot ? k.dot4 : nullptr;
+            if (same && four != nullptr) {
                 const void *const x[4] = {act + t * act_bytes, act + (t + 1) * act_bytes, act + (t + 2) * act_bytes,
                                           act + (t + 3) * act_bytes};
                 float out[4];
-                k.dot_batched4(n, w, x, out);
+                four(n, w, x, out);
                 for (int i = 0; i < 4; ++i) y[(t + i) * y_stride] = out[i];
                 t += 4;
                 continue;

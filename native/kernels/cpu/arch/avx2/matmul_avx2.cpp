@@ -125,6 +125,24 @@ LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
     return hsum8(acc);
 }
 
+// dot_q8_0 for four activation rows: each row's chain as dot_q8_0 runs it.
+LMRT_AVX2 void dot4_q8_0(int64_t n, const void *w, const void *const x[4], float out[4]) {
+    const auto *a = static_cast<const BlockQ8_0 *>(w);
+    const BlockQ8_0 *b[4] = {static_cast<const BlockQ8_0 *>(x[0]), static_cast<const BlockQ8_0 *>(x[1]),
+                             static_cast<const BlockQ8_0 *>(x[2]), static_cast<const BlockQ8_0 *>(x[3])};
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t k = 0; k < n / 32; ++k) {
+        const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a[k].qs));
+        const float da = half_to_float(a[k].d);
+        for (int r = 0; r < 4; ++r) {
+            const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[r][k].qs));
+            const __m256 d = _mm256_set1_ps(da * half_to_float(b[r][k].d));
+            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; ++r) out[r] = hsum8(acc[r]);
+}
+
 // Q4_0 sums like llama.cpp's repacked Q4_0 kernels (which it uses for every
 // Q4_0 matrix on AVX2): each block's integer dot product whole, then one
 // fused multiply-add per block with the product of the two scales. The
@@ -161,6 +179,25 @@ LMRT_AVX2 float dot_q4_0(int64_t n, const void *w, const void *x) {
     }
     for (; k < nb; ++k) acc = std::fma(static_cast<float>(hsum_i32(q4_0_block(a[k], b[k]))), half_to_float(a[k].d) * half_to_float(b[k].d), acc);
     return acc;
+}
+
+// dot_q4_0 for four activation rows: each weight block unpacked once, the
+// four rows' block sums reduced together, each row's chain as dot_q4_0 runs it.
+LMRT_AVX2 void dot4_q4_0(int64_t n, const void *w, const void *const x[4], float out[4]) {
+    const auto *a = static_cast<const BlockQ4_0 *>(w);
+    const BlockQ8_0 *b[4] = {static_cast<const BlockQ8_0 *>(x[0]), static_cast<const BlockQ8_0 *>(x[1]),
+                             static_cast<const BlockQ8_0 *>(x[2]), static_cast<const BlockQ8_0 *>(x[3])};
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t k = 0; k < n / 32; ++k) {
+        const __m256i qa = q4_0_values(a[k]);
+        __m256i s[4];
+        for (int r = 0; r < 4; ++r) s[r] = dot_i8(qa, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[r][k].qs)));
+        alignas(16) int32_t sums[4];
+        _mm_store_si128(reinterpret_cast<__m128i *>(sums), hsum4_i32(s[0], s[1], s[2], s[3]));
+        const float da = half_to_float(a[k].d);
+        for (int r = 0; r < 4; ++r) acc[r] = std::fma(static_cast<float>(sums[r]), da * half_to_float(b[r][k].d), acc[r]);
+    }
+    for (int r = 0; r < 4; ++r) out[r] = acc[r];
 }
 
 // Sum over 32 elements of unsigned weights (< 64) times signed activations,
@@ -290,8 +327,8 @@ const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_single<float, load_f32
 const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_f16, half_to_float, double>, nullptr,
                       dot_batched<uint16_t, load_f16, half_to_float>, dot_batched4<uint16_t, load_f16, half_to_float>};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
-const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0};
-const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0};
+const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0, nullptr, nullptr, nullptr, dot4_q8_0};
+const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0, nullptr, nullptr, nullptr, dot4_q4_0};
 const MatKernels kQ4_K{"avx2", ActType::kQ8_K, nullptr, dot_q4_k<false>, dot_q4_k<true>};
 const MatKernels kQ5_K{"avx2", ActType::kQ8_K, nullptr, dot_q5_k};
 const MatKernels kQ6_K{"avx2", ActType::kQ8_K, nullptr, dot_q6_k};
