@@ -68,3 +68,22 @@ describe('prefix caching', () => {
     expect((await model.generate(prompts[0]!, { maxTokens: 1 })).usage.cachedTokens).toBe(0);
   });
 });
+
+describe('prefix caching under memory pressure', () => {
+  it('requests sharing a prefix in a pool too small for all of them are preempted, reuse cached blocks, and give cold-run tokens', async () => {
+    const prompts = Array.from({ length: 6 }, (_, k) => [...prefix.slice(0, 40), 100 + k, 200 + k, 300 + k]);
+    const want: number[][] = [];
+    for (const p of prompts) {
+      using fresh = await loadModel(path, { threads: 2, contextSize: 2048 });
+      want.push((await fresh.generate(p, { maxTokens: 30, ignoreEos: true })).tokens);
+    }
+    using model = await loadModel(path, { threads: 2, contextSize: 160, maxSequences: 6, batchSize: 16 }); // 10 blocks
+    for (let round = 0; round < 2; ++round) {
+      const got = await Promise.all(prompts.map((p) => model.generate(p, { maxTokens: 30, ignoreEos: true })));
+      got.forEach((r, i) => expect(r.tokens, `round ${round}, request ${i}`).toEqual(want[i]));
+    }
+    expect(model.schedulerStats.preemptions).toBeGreaterThan(0);
+    expect(model.kvStats.prefixHits).toBeGreaterThan(0);
+    expect(model.kvStats.blocksUsed).toBe(0);
+  });
+});
