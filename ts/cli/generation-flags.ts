@@ -37,7 +37,8 @@ export const SAMPLING_FLAGS: readonly Flag[] = [
   { name: 'ignore-eos', help: 'keep going past end-of-generation tokens' },
 ];
 
-function num(flag: string, v: string | boolean | string[] | undefined, integer = false): number | undefined {
+/** A numeric flag's value (undefined when absent); throws naming the flag when it is not a number. */
+export function num(flag: string, v: string | boolean | string[] | undefined, integer = false): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (typeof v !== 'string' || v.trim() === '' || Number.isNaN(n) || (integer && !Number.isInteger(n))) {

@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
 import { createServer } from '../server/server.js';
 import { UsageError, type Command } from './command.js';
-import { MODEL_FLAGS, openModel } from './generation-flags.js';
+import type { FlagValues } from './flags.js';
+import { MODEL_FLAGS, num, openModel } from './generation-flags.js';
 
-function count(flag: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--${flag} must be a non-negative integer, got '${String(v)}'`);
+function count(flag: string, v: FlagValues[string]): number | undefined {
+  const n = num(flag, v, true);
+  if (n !== undefined && n < 0) throw new InvalidArgumentError(`--${flag} must be a non-negative integer, got '${String(v)}'`);
   return n;
 }
 

@@ -65,7 +65,6 @@ export class GenerationRequest {
   #unsent: { tokens: number[]; logprobs: TokenLogprob[] } = { tokens: [], logprobs: [] };
   #text = '';
   #firstTokenAt: number | undefined;
-  readonly #scoreOnly: boolean;
 
   /** `sampler` undefined makes a scoring request: it feeds the prompt and keeps the last logits. */
   constructor(prompt: number[], limits: ResolvedLimits, sampler: Sampler | undefined, tokenizer: Tokenizer, hooks: RequestHooks) {
@@ -79,7 +78,6 @@ export class GenerationRequest {
     this.#detokenizer = tokenizer.createStreamingDetokenizer();
     this.#stops = new StopMatcher(limits.stop);
     this.#scratch = limits.logprobs !== undefined && limits.logprobs > 0 ? new Candidates(this.#vocab) : undefined;
-    this.#scoreOnly = sampler === undefined;
   }
 
   /** The tokens generated so far. */
@@ -87,7 +85,7 @@ export class GenerationRequest {
     return this.#tokens;
   }
 
-  /** What to feed next: a prompt chunk (at most `chunk` tokens, on fixed boundaries) or one token. */
+  /** What to feed next: a prompt chunk (at most `chunk` tokens) or one token. */
   nextFeed(chunk: number): Feed {
     const known = this.prompt.length + this.#tokens.length;
     if (this.fed < this.prompt.length) {

@@ -16,9 +16,10 @@ export class Candidates {
   sorted = false;
   /** Scratch for sorts, shared with samplers that rank by other scores. */
   readonly sorter: RadixSorter;
-  /** Scratch for samplers: a position per candidate, a mark per candidate. */
+  /** Scratch for samplers: a position, a mark and a bucket per candidate. */
   readonly positions: Int32Array;
   readonly marks: Uint8Array;
+  readonly buckets: Uint16Array;
   #heap: Int32Array;
   #spareIds: Int32Array;
   #spareLogits: Float32Array;
@@ -29,6 +30,7 @@ export class Candidates {
     this.sorter = new RadixSorter(capacity);
     this.positions = new Int32Array(capacity);
     this.marks = new Uint8Array(capacity);
+    this.buckets = new Uint16Array(capacity);
     this.#heap = new Int32Array(capacity);
     this.#spareIds = new Int32Array(capacity);
     this.#spareLogits = new Float32Array(capacity);
@@ -141,15 +143,7 @@ export class Candidates {
         siftDown(0);
       }
     }
-    const ids = this.#spareIds, logits = this.#spareLogits;
-    for (let i = 0; i < k; ++i) {
-      ids[i] = this.ids[heap[i]!]!;
-      logits[i] = this.logits[heap[i]!]!;
-    }
-    this.ids.set(ids.subarray(0, k));
-    this.logits.set(logits.subarray(0, k));
-    this.size = k;
-    this.sorted = false;
+    this.permute(heap.subarray(0, k));
     this.sort();
   }
 

@@ -25,7 +25,7 @@ export function keepUntilMass(c: Candidates, score: Float64Array, probs: Float64
   let members = c.positions.subarray(0, n);
   for (let i = 0; i < n; ++i) members[i] = i;
   const mass = new Float64Array(BUCKETS);
-  const bucketOf = new Uint16Array(n);
+  const bucketOf = c.buckets;
   const reached = (cum: number): boolean => (strict ? cum > p : cum >= p);
   let cum = 0;
   for (;;) {

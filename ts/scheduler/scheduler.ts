@@ -21,7 +21,7 @@ import { RowFlag, type RawContext } from '../native/types.js';
 
 export interface SchedulerOptions {
   vocabSize: number;
-  /** Prompt rows per step, and the size of the fixed prompt chunks. */
+  /** Prompt rows per step (the most one prompt chunk holds). */
   chunk: number;
   /** Requests running at once; the rest wait. */
   maxSequences: number;
