@@ -40,6 +40,14 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     // the rows of one prompt, as llama.cpp sums a batch of them (one row alone: a decoded row)
     const std::vector<lmrt::kernels::RowOrder> orders(
         n_tokens, n_tokens >= 2 ? lmrt::kernels::RowOrder::kBatched : lmrt::kernels::RowOrder::kSingle);
+    if (lmrt::kernels::use_gemm(*k, static_cast<int64_t>(n_tokens))) {
+        std::vector<lmrt::kernels::PackedQ8Group> packed(lmrt::kernels::packed_q8_bytes(static_cast<int64_t>(n_in), static_cast<int64_t>(n_tokens)) /
+                                                         sizeof(lmrt::kernels::PackedQ8Group));
+        lmrt::kernels::pack_q8_0_rows(act.data(), act_bytes, static_cast<int64_t>(n_tokens), 0, static_cast<int64_t>(n_in / 32), packed.data());
+        k->gemm(static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w), row_bytes, static_cast<int64_t>(n_out), packed.data(),
+                static_cast<int64_t>(n_tokens), y, static_cast<int64_t>(n_out));
+        return LMRT_OK;
+    }
     for (uint64_t o = 0; o < n_out; ++o) {
         lmrt::kernels::dot_rows(*k, static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w) + o * row_bytes, act.data(), act_bytes,
                                 static_cast<int64_t>(n_tokens), orders.data(), y + o, static_cast<int64_t>(n_out));

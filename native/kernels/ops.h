@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "packed.h"
+
 namespace lmrt::kernels {
 
 enum class ActType : uint8_t { kF32, kF16, kBF16, kQ8_0, kQ8_K };
@@ -53,7 +55,17 @@ struct MatKernels {
     // dot of one weight row with four activation rows at once, each summed
     // exactly as `dot` sums it: the weight row is loaded and unpacked once.
     void (*dot4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
+    // When set, the product of O weight rows (row_bytes apart) with all T rows
+    // of a batch packed by pack_q8_0_rows, y[t * y_stride + o]: each weight
+    // block is unpacked once for every row, and every row sums exactly as
+    // `dot` sums it. Only for types whose rows all sum as `dot` (no
+    // dot_grouped, no dot_batched), so any batch may use it.
+    void (*gemm)(int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
+                 int64_t y_stride) = nullptr;
 };
+
+// Whether a product of T rows goes through k.gemm.
+inline bool use_gemm(const MatKernels &k, int64_t T) { return k.gemm != nullptr && T >= kGemmMinRows; }
 
 // The order a row's dot products sum in, chosen per row so that a row's
 // arithmetic never depends on the other rows of its step: prompt rows as

@@ -29,6 +29,7 @@ struct StepScratch {
     int max_rows = 0;
     std::vector<float> x, cur, q, k, v, attn, tmp, ffn_a, ffn_b;
     std::vector<uint8_t> act; // encoded activations of a matrix product
+    std::vector<kernels::PackedQ8Group> packed; // act transposed for MatKernels::gemm
     // per thread: attention scores and block pointer lists
     std::vector<std::vector<float>> scores;
     std::vector<std::vector<const uint16_t *>> k_blocks, v_blocks;

@@ -28,6 +28,7 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
     ffn_b.assign(R * static_cast<size_t>(hp.n_ff), 0.0f);
     // the largest encoded row is F32 of the widest input
     act.assign(R * widest * 4 + 64, 0);
+    packed.resize(static_cast<size_t>(kernels::row_groups(rows)) * (widest / 32));
     scores.assign(static_cast<size_t>(n_threads), std::vector<float>(static_cast<size_t>(max_positions)));
     k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
     v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
@@ -50,9 +51,17 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const size_t row_bytes = static_cast<size_t>(n_in / layout->block_size) * layout->block_bytes;
     const int64_t o0 = n_out * ith / nth, o1 = n_out * (ith + 1) / nth;
     const auto *base = static_cast<const uint8_t *>(w.data);
-    for (int64_t o = o0; o < o1; ++o) {
-        const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
-        kernels::dot_rows(*k, n_in, row, act, act_bytes, T, a.s.orders, y + o, y_stride);
+    if (kernels::use_gemm(*k, T)) {
+        kernels::PackedQ8Group *packed = a.s.packed.data();
+        const int64_t nb = n_in / 32;
+        kernels::pack_q8_0_rows(act, act_bytes, T, nb * ith / nth, nb * (ith + 1) / nth, packed);
+        a.pool.barrier();
+        k->gemm(n_in, base + static_cast<size_t>(o0) * row_bytes, row_bytes, o1 - o0, packed, T, y + o0, y_stride);
+    } else {
+        for (int64_t o = o0; o < o1; ++o) {
+            const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
+            kernels::dot_rows(*k, n_in, row, act, act_bytes, T, a.s.orders, y + o, y_stride);
+        }
     }
     a.pool.barrier();
 }

@@ -242,24 +242,45 @@ TEST(avx512_kernels_give_the_avx2_results_bit_for_bit) {
 
 // Types whose batched order is their single-row order (no separate batched
 // kernel) give each row of a batch exactly its single-row result, however
-// the rows are grouped (four at a time share one pass over the weights).
+// the rows are grouped: four at a time share one pass over the weights, and
+// from kGemmMinRows rows up the Q8_0-activation types take the packed GEMM
+// (8 rows per vector, groups taken four at a time, partial groups at the end).
 TEST(rows_of_a_batch_give_their_single_row_results_for_types_summed_one_way) {
     std::mt19937 rng(77);
+    int checked = 0;
     for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K}) {
         lmrt_type_layout layout;
         lmrt_type_layout_get(type, &layout);
-        const uint64_t n_in = 7ull * layout.block_size, n_out = 6, tokens = 9;
-        const std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in * tokens, 1.0f);
-        std::vector<uint8_t> w(n_in / layout.block_size * layout.block_bytes * n_out);
-        REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
-        for (lmrt_kernel_variant v : {LMRT_KERNEL_REF, LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
-            if (!lmrt_kernel_variant_available(v)) continue;
-            std::vector<float> batch(n_out * tokens, NAN), one(n_out, NAN);
-            REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), tokens, batch.data(), nullptr) == LMRT_OK);
-            for (uint64_t t = 0; t < tokens; ++t) {
-                REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data() + t * n_in, 1, one.data(), nullptr) == LMRT_OK);
-                CHECK(std::memcmp(one.data(), batch.data() + t * n_out, n_out * sizeof(float)) == 0);
+        for (const uint64_t tokens : {2ull, 5ull, 9ull, 37ull}) {
+            const uint64_t n_in = 7ull * layout.block_size, n_out = 6;
+            std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in * tokens, 1.0f);
+            // extremes of the integer sums: weight rows at the format's largest
+            // codes against activations all +1 or all -1 (every value +-127)
+            for (uint64_t i = 0; i < n_in; ++i) {
+                wf[i] = i % layout.block_size == 0 ? -8.0f : 7.0f;
+                x[i] = 1.0f;
+                x[n_in + i] = -1.0f;
+            }
+            std::vector<uint8_t> w(n_in / layout.block_size * layout.block_bytes * n_out);
+            REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
+            for (lmrt_kernel_variant v : {LMRT_KERNEL_REF, LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
+                if (!lmrt_kernel_variant_available(v)) continue;
+                std::vector<float> batch(n_out * tokens, NAN), one(n_out, NAN);
+                REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), tokens, batch.data(), nullptr) == LMRT_OK);
+                for (uint64_t t = 0; t < tokens; ++t) {
+                    REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data() + t * n_in, 1, one.data(), nullptr) == LMRT_OK);
+                    for (uint64_t o = 0; o < n_out; ++o, ++checked) {
+                        if (std::memcmp(&one[o], &batch[t * n_out + o], sizeof(float)) != 0) {
+                            lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " " + variant_name(v) + " tokens=" +
+                                                                    std::to_string(tokens) + " row " + std::to_string(t) + " out " +
+                                                                    std::to_string(o) + ": " + std::to_string(batch[t * n_out + o]) +
+                                                                    " vs " + std::to_string(one[o]));
+                            return;
+                        }
+                    }
+                }
             }
         }
     }
+    std::fprintf(stderr, "  %d outputs identical\n", checked);
 }

@@ -15,6 +15,8 @@ namespace lmrt::kernels::avx2 {
 
 const MatKernels *mat_kernels(uint32_t weight_type);
 void attention(const AttentionArgs &a);
+void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
+               int64_t y_stride);
 
 // A half's value with F16C: exact, as fp16_to_fp32, in one instruction.
 LMRT_AVX2 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }

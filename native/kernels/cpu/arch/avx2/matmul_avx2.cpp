@@ -328,7 +328,7 @@ const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_
                       dot_batched<uint16_t, load_f16, half_to_float>, dot_batched4<uint16_t, load_f16, half_to_float>};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0, nullptr, nullptr, nullptr, dot4_q8_0};
-const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0, nullptr, nullptr, nullptr, dot4_q4_0};
+const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0, nullptr, nullptr, nullptr, dot4_q4_0, gemm_q4_0};
 const MatKernels kQ4_K{"avx2", ActType::kQ8_K, nullptr, dot_q4_k<false>, dot_q4_k<true>};
 const MatKernels kQ5_K{"avx2", ActType::kQ8_K, nullptr, dot_q5_k};
 const MatKernels kQ6_K{"avx2", ActType::kQ8_K, nullptr, dot_q6_k};

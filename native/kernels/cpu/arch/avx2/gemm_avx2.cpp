@@ -1,0 +1,108 @@
+// AVX2 batch products over packed activations (kernels/packed.h). Each lane
+// of a vector is one row of the batch, so every row keeps its own chain of
+// fused multiply-adds, rounded exactly as the single-row kernel rounds it.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "../../../../core/quant.h"
+#include "avx2.h"
+
+namespace lmrt::kernels::avx2 {
+
+namespace {
+
+LMRT_AVX2 inline __m256i load(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
+
+// Hides a value's origin from the optimiser: GCC would otherwise turn the
+// running sums into trees of all 8 products at once and run out of
+// registers (then the accumulators live on the stack).
+LMRT_AVX2 inline void opaque(__m256i &v) { asm("" : "+x"(v)); }
+
+// Values 4j..4j+3 of a Q4_0 block in every 4-byte lane, from its low
+// (values 0..15) and high (16..31) nibbles.
+template <int J>
+LMRT_AVX2 inline __m256i group_of(__m256i lo, __m256i hi) {
+    return _mm256_shuffle_epi32(J < 4 ? lo : hi, (J % 4) * 0x55);
+}
+
+// R weight rows of Q4_0 against one group of 8 packed rows: per block, each
+// row's exact integer dot product, then acc = fma(sum, weight scale * row
+// scale, acc) as dot_q4_0 does. The weights' unsigned nibbles (0..15)
+// multiply the signed activations, so a block's 16 pairwise sums add up
+// within int16 (16 * 15 * 128 < 2^15); the offset of 8 comes back out
+// through the rows' value sums. Each activation vector is loaded once for
+// all R weight rows.
+template <int R>
+LMRT_AVX2 void q4_0_rows(int64_t nb, const BlockQ4_0 *const w[R], const PackedQ8Group *p, int64_t groups, float out[R][8]) {
+    static_assert(R == 1 || R == 2, "one or two weight rows");
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    // named, not an array: GCC keeps array elements in memory, which puts a
+    // store and a load into every step of the chains
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const BlockQ4_0 *w0 = w[0], *w1 = w[R - 1];
+    for (int64_t k = 0; k < nb; ++k, p += groups) {
+        const __m256i both0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w0[k].qs)));
+        const __m256i both1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w1[k].qs)));
+        const __m256i lo0 = _mm256_and_si256(both0, low), hi0 = _mm256_and_si256(_mm256_srli_epi16(both0, 4), low);
+        const __m256i lo1 = _mm256_and_si256(both1, low), hi1 = _mm256_and_si256(_mm256_srli_epi16(both1, 4), low);
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#define LMRT_Q4_0_GROUP(J)                                                                                                        \
+    {                                                                                                                             \
+        const __m256i x = load(p->qs[J]);                                                                                         \
+        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(group_of<J>(lo0, hi0), x));                                                \
+        if (R == 2) s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(group_of<J>(lo1, hi1), x));                                    \
+        opaque(s0);                                                                                                               \
+        opaque(s1);                                                                                                               \
+    }
+        LMRT_Q4_0_GROUP(0) LMRT_Q4_0_GROUP(1) LMRT_Q4_0_GROUP(2) LMRT_Q4_0_GROUP(3)
+        LMRT_Q4_0_GROUP(4) LMRT_Q4_0_GROUP(5) LMRT_Q4_0_GROUP(6) LMRT_Q4_0_GROUP(7)
+#undef LMRT_Q4_0_GROUP
+        const __m256i offset = _mm256_slli_epi32(load(p->sum), 3);
+        const __m256 dx = _mm256_loadu_ps(p->d);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s0, ones), offset)),
+                               _mm256_mul_ps(_mm256_set1_ps(half_to_float(w0[k].d)), dx), acc0);
+        if (R == 2) {
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s1, ones), offset)),
+                                   _mm256_mul_ps(_mm256_set1_ps(half_to_float(w1[k].d)), dx), acc1);
+        }
+    }
+    _mm256_storeu_ps(out[0], acc0);
+    if (R == 2) _mm256_storeu_ps(out[R - 1], acc1);
+}
+
+} // namespace
+
+// Weight rows are taken in tiles small enough to stay in L2 while every
+// group of 8 rows passes over them; within a tile, two rows at a time.
+LMRT_AVX2 void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
+                         int64_t y_stride) {
+    const int64_t nb = n / 32, groups = row_groups(T);
+    const int64_t tile = std::max<int64_t>(2, static_cast<int64_t>((128 * 1024) / row_bytes) & ~int64_t{1});
+    const auto row = [&](int64_t o) { return reinterpret_cast<const BlockQ4_0 *>(w + static_cast<size_t>(o) * row_bytes); };
+    for (int64_t o0 = 0; o0 < O; o0 += tile) {
+        const int64_t o1 = std::min(O, o0 + tile);
+        for (int64_t g = 0; g < groups; ++g) {
+            const int64_t rows = std::min<int64_t>(8, T - 8 * g);
+            float *yg = y + 8 * g * y_stride;
+            int64_t o = o0;
+            for (; o + 2 <= o1; o += 2) {
+                const BlockQ4_0 *const pair[2] = {row(o), row(o + 1)};
+                float out[2][8];
+                q4_0_rows<2>(nb, pair, packed + g, groups, out);
+                for (int64_t t = 0; t < rows; ++t) {
+                    yg[t * y_stride + o] = out[0][t];
+                    yg[t * y_stride + o + 1] = out[1][t];
+                }
+            }
+            if (o < o1) {
+                const BlockQ4_0 *const one[1] = {row(o)};
+                float out[1][8];
+                q4_0_rows<1>(nb, one, packed + g, groups, out);
+                for (int64_t t = 0; t < rows; ++t) yg[t * y_stride + o] = out[0][t];
+            }
+        }
+    }
+}
+
+} // namespace lmrt::kernels::avx2
