@@ -43,7 +43,7 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     if (lmrt::kernels::use_gemm(*k, static_cast<int64_t>(n_tokens))) {
         std::vector<lmrt::kernels::PackedQ8Group> packed(lmrt::kernels::packed_q8_bytes(static_cast<int64_t>(n_in), static_cast<int64_t>(n_tokens)) /
                                                          sizeof(lmrt::kernels::PackedQ8Group));
-        lmrt::kernels::pack_q8_0_rows(act.data(), act_bytes, static_cast<int64_t>(n_tokens), 0, static_cast<int64_t>(n_in / 32), packed.data());
+        lmrt::kernels::pack_q8_0_rows(act.data(), act_bytes, static_cast<int64_t>(n_tokens), static_cast<int64_t>(n_in / 32), 0, static_cast<int64_t>(n_in / 32), packed.data());
         k->gemm(static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w), row_bytes, static_cast<int64_t>(n_out), packed.data(),
                 static_cast<int64_t>(n_tokens), y, static_cast<int64_t>(n_out));
         return LMRT_OK;

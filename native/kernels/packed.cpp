@@ -7,11 +7,11 @@
 
 namespace lmrt::kernels {
 
-void pack_q8_0_rows(const uint8_t *act, size_t act_bytes, int64_t T, int64_t k0, int64_t k1, PackedQ8Group *out) {
+void pack_q8_0_rows(const uint8_t *act, size_t act_bytes, int64_t T, int64_t nb, int64_t k0, int64_t k1, PackedQ8Group *out) {
     const int64_t groups = row_groups(T);
     for (int64_t k = k0; k < k1; ++k) {
         for (int64_t g = 0; g < groups; ++g) {
-            PackedQ8Group &p = out[k * groups + g];
+            PackedQ8Group &p = out[g * nb + k];
             std::memset(&p, 0, sizeof p);
             for (int r = 0; r < 8 && g * 8 + r < T; ++r) {
                 const auto &b = reinterpret_cast<const BlockQ8_0 *>(act + static_cast<size_t>(g * 8 + r) * act_bytes)[k];

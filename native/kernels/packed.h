@@ -23,13 +23,14 @@ constexpr int64_t kGemmMinRows = 2;
 
 inline int64_t row_groups(int64_t T) { return (T + 7) / 8; }
 
-// Packed groups for T rows of n values: blocks [k][row group].
+// Packed groups for T rows of n values: [row group][block], each group's
+// blocks contiguous (one group streams through the cache at a time).
 inline size_t packed_q8_bytes(int64_t n, int64_t T) {
     return static_cast<size_t>(n / 32) * static_cast<size_t>(row_groups(T)) * sizeof(PackedQ8Group);
 }
 
-// Packs blocks [k0, k1) of T encoded Q8_0 rows (act, act_bytes apart) into
-// out, which holds every block of the batch (packed_q8_bytes).
-void pack_q8_0_rows(const uint8_t *act, size_t act_bytes, int64_t T, int64_t k0, int64_t k1, PackedQ8Group *out);
+// Packs blocks [k0, k1) of T encoded Q8_0 rows of nb blocks (act, act_bytes
+// apart) into out, which holds every block of the batch (packed_q8_bytes).
+void pack_q8_0_rows(const uint8_t *act, size_t act_bytes, int64_t T, int64_t nb, int64_t k0, int64_t k1, PackedQ8Group *out);
 
 } // namespace lmrt::kernels

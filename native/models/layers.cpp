@@ -54,7 +54,7 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     if (kernels::use_gemm(*k, T)) {
         kernels::PackedQ8Group *packed = a.s.packed.data();
         const int64_t nb = n_in / 32;
-        kernels::pack_q8_0_rows(act, act_bytes, T, nb * ith / nth, nb * (ith + 1) / nth, packed);
+        kernels::pack_q8_0_rows(act, act_bytes, T, nb, nb * ith / nth, nb * (ith + 1) / nth, packed);
         a.pool.barrier();
         k->gemm(n_in, base + static_cast<size_t>(o0) * row_bytes, row_bytes, o1 - o0, packed, T, y + o0, y_stride);
     } else {

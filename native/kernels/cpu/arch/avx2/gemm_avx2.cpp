@@ -34,14 +34,14 @@ LMRT_AVX2 inline __m256i group_of(__m256i lo, __m256i hi) {
 // through the rows' value sums. Each activation vector is loaded once for
 // all R weight rows.
 template <int R>
-LMRT_AVX2 void q4_0_rows(int64_t nb, const BlockQ4_0 *const w[R], const PackedQ8Group *p, int64_t groups, float out[R][8]) {
+LMRT_AVX2 void q4_0_rows(int64_t nb, const BlockQ4_0 *const w[R], const PackedQ8Group *p, float out[R][8]) {
     static_assert(R == 1 || R == 2, "one or two weight rows");
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     // named, not an array: GCC keeps array elements in memory, which puts a
     // store and a load into every step of the chains
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const BlockQ4_0 *w0 = w[0], *w1 = w[R - 1];
-    for (int64_t k = 0; k < nb; ++k, p += groups) {
+    for (int64_t k = 0; k < nb; ++k, ++p) {
         const __m256i both0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w0[k].qs)));
         const __m256i both1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w1[k].qs)));
         const __m256i lo0 = _mm256_and_si256(both0, low), hi0 = _mm256_and_si256(_mm256_srli_epi16(both0, 4), low);
@@ -89,7 +89,7 @@ LMRT_AVX2 void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t 
             for (; o + 2 <= o1; o += 2) {
                 const BlockQ4_0 *const pair[2] = {row(o), row(o + 1)};
                 float out[2][8];
-                q4_0_rows<2>(nb, pair, packed + g, groups, out);
+                q4_0_rows<2>(nb, pair, packed + g * nb, out);
                 for (int64_t t = 0; t < rows; ++t) {
                     yg[t * y_stride + o] = out[0][t];
                     yg[t * y_stride + o + 1] = out[1][t];
@@ -98,7 +98,7 @@ LMRT_AVX2 void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t 
             if (o < o1) {
                 const BlockQ4_0 *const one[1] = {row(o)};
                 float out[1][8];
-                q4_0_rows<1>(nb, one, packed + g, groups, out);
+                q4_0_rows<1>(nb, one, packed + g * nb, out);
                 for (int64_t t = 0; t < rows; ++t) yg[t * y_stride + o] = out[0][t];
             }
         }
