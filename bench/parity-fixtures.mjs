@@ -5,7 +5,9 @@
 // logits of a 20-token prompt, and 32 greedy tokens with llama.cpp's top-2
 // logit margin at each step. Synthetic models are rebuilt by the test from
 // the recorded arguments; the file hash in the fixture proves they match.
-// Usage: node bench/parity-fixtures.mjs [--models ../shared/models]
+// The -kv-bf16 and -kv-q8_0 fixtures store llama.cpp's KV cache in that type
+// (a q8_0 V cache needs its flash attention, so that one has it on).
+// Usage: node bench/parity-fixtures.mjs [--models ../shared/models] [--only name,name]
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,8 @@ import { getLlama } from 'node-llama-cpp';
 import { synthModel } from '../dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { models: { type: 'string', default: resolve(root, '..', 'shared', 'models') } } });
+const { values } = parseArgs({ options: { models: { type: 'string', default: resolve(root, '..', 'shared', 'models') }, only: { type: 'string' } } });
+const only = values.only?.split(',');
 const outDir = join(root, 'test', 'fixtures', 'parity');
 const nlcVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8')).version;
 const SEED = 7;
@@ -60,13 +63,17 @@ try {
   const jobs = [
     ...synthetic.map((s) => ({ name: `${s.arch}-tiny-${s.type.toLowerCase()}`, synth: { arch: s.arch, preset: 'tiny', type: s.type, seed: SEED } })),
     ...real.map((file) => ({ name: file.replace('.gguf', ''), file })),
+    ...['bf16', 'q8_0'].map((kv) => ({ name: `llama-tiny-f32-kv-${kv}`, synth: { arch: 'llama', preset: 'tiny', type: 'F32', seed: SEED }, kvCacheType: kv })),
   ];
   for (const job of jobs) {
+    if (only && !only.includes(job.name)) continue;
     const path = job.file ? join(values.models, job.file) : join(work, `${job.name}.gguf`);
     if (job.synth) await synthModel(path, job.synth);
     const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
     const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-    const context = await model.createContext({ contextSize: 128, batchSize: 64, threads: 2, flashAttention: false });
+    const flashAttention = job.kvCacheType === 'q8_0';
+    const kvTypes = job.kvCacheType ? { experimentalKvCacheKeyType: job.kvCacheType.toUpperCase(), experimentalKvCacheValueType: job.kvCacheType.toUpperCase() } : {};
+    const context = await model.createContext({ contextSize: 128, batchSize: 64, threads: 2, flashAttention, ...kvTypes });
     const sequence = context.getSequence();
     const vocab = model.tokens.vocabSize ?? 512;
     const prompt = promptFor(512, job.arch === 'gpt2' || job.synth?.arch === 'gpt2' ? undefined : model.tokens.bos ?? undefined);
@@ -89,8 +96,9 @@ try {
     writeFileSync(join(outDir, `${job.name}.json`), `${JSON.stringify({
       name: job.name,
       source: job.synth ? { synth: job.synth } : { file: job.file },
+      ...(job.kvCacheType ? { kvCacheType: job.kvCacheType } : {}),
       sha256,
-      generatedBy: `llama.cpp through node-llama-cpp ${nlcVersion}, CPU, flash attention off (bench/parity-fixtures.mjs)`,
+      generatedBy: `llama.cpp through node-llama-cpp ${nlcVersion}, CPU, flash attention ${flashAttention ? 'on' : 'off'}${job.kvCacheType ? `, KV cache ${job.kvCacheType}` : ''} (bench/parity-fixtures.mjs)`,
       vocab,
       prompt,
       logits,

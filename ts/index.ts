@@ -21,7 +21,7 @@ export {
 } from './tokenizer/tokenizer.js';
 export { StreamingDetokenizer } from './tokenizer/stream.js';
 export {
-  loadModel, Model, type LoadModelOptions, type ChatOptions, type ModelInfo, type KvStats, type SchedulerStats,
+  loadModel, Model, type LoadModelOptions, type KvCacheType, type ChatOptions, type ModelInfo, type KvStats, type SchedulerStats,
 } from './model/model.js';
 export type { GenerateOptions, GenerationResult, GenerationChunk, FinishReason } from './generation/options.js';
 export { GenerationStream } from './generation/stream.js';

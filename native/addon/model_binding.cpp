@@ -292,6 +292,7 @@ Napi::Value ModelHandle::create_context(const Napi::CallbackInfo &info) {
         if (o.Get("contextSize").IsNumber()) p.n_ctx = o.Get("contextSize").ToNumber().Uint32Value();
         if (o.Get("batchSize").IsNumber()) p.n_batch = o.Get("batchSize").ToNumber().Uint32Value();
         if (o.Get("threads").IsNumber()) p.n_threads = o.Get("threads").ToNumber().Uint32Value();
+        if (o.Get("kvType").IsNumber()) p.kv_type = o.Get("kvType").ToNumber().Uint32Value();
     }
     auto open = [model, p](lmrt_context **out, lmrt_error *err) { return lmrt_context_create(model, &p, out, err); };
     return OpenWorker<lmrt_context>::start(

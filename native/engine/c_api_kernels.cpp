@@ -55,27 +55,33 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     return LMRT_OK;
 }
 
-lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, const float *q, const uint16_t *k, const uint16_t *v,
+lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, uint32_t kv_type, const float *q, const void *k, const void *v,
                                   uint32_t block_size, uint32_t first, uint32_t last, uint32_t n_head, uint32_t n_head_kv,
                                   uint32_t head_dim, float scale, float *out, lmrt_error *err) {
     const lmrt::kernels::AttentionFn fn = lmrt::kernels::attention_kernel(to_variant(variant));
     if (fn == nullptr) return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "kernel variant unavailable").to_c(err);
+    lmrt::KvType type;
+    if (!lmrt::kv_type_from_id(kv_type, &type) || (type == lmrt::KvType::kQ8_0 && head_dim % 32 != 0)) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_attention: KV type %u unsupported for head_dim %u", kv_type, head_dim)
+            .to_c(err);
+    }
     if (q == nullptr || k == nullptr || v == nullptr || out == nullptr || block_size == 0 || first > last || n_head_kv == 0 ||
         n_head % n_head_kv != 0 || head_dim == 0 || head_dim > 512) {
         return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_attention: bad arguments").to_c(err);
     }
-    const size_t block_elems = static_cast<size_t>(block_size) * n_head_kv * head_dim;
+    const size_t block_bytes = static_cast<size_t>(block_size) * n_head_kv * lmrt::kv_row_bytes(type, static_cast<int>(head_dim));
     const uint32_t blocks = last / block_size + 1;
-    std::vector<const uint16_t *> kb(blocks), vb(blocks);
+    std::vector<const uint8_t *> kb(blocks), vb(blocks);
     for (uint32_t b = 0; b < blocks; ++b) {
-        kb[b] = k + b * block_elems;
-        vb[b] = v + b * block_elems;
+        kb[b] = static_cast<const uint8_t *>(k) + b * block_bytes;
+        vb[b] = static_cast<const uint8_t *>(v) + b * block_bytes;
     }
     std::vector<float> scratch(last - first + 1);
     lmrt::kernels::AttentionArgs a;
     a.q = q;
     a.k_blocks = kb.data();
     a.v_blocks = vb.data();
+    a.kv_type = type;
     a.block_size = static_cast<int>(block_size);
     a.first = static_cast<int>(first);
     a.last = static_cast<int>(last);

@@ -115,6 +115,10 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
     uint32_t n_ctx = p.n_ctx != 0 ? p.n_ctx : std::min<uint32_t>(hp.n_ctx_train > 0 ? static_cast<uint32_t>(hp.n_ctx_train) : 4096u, 4096u);
     const uint32_t n_batch = p.n_batch != 0 ? p.n_batch : 512;
     const int n_threads = p.n_threads != 0 ? static_cast<int>(p.n_threads) : lmrt::physical_core_count();
+    lmrt::KvType kv_type = lmrt::KvType::kF16;
+    if (p.kv_type != 0 && !lmrt::kv_type_from_id(p.kv_type, &kv_type)) {
+        return invalid(err, "KV cache type %u is not one the cache can store (f16, bf16 or q8_0)", p.kv_type);
+    }
     if (n_ctx > (1u << 24) || n_batch > 65536 || n_threads > 1024) {
         return invalid(err, "context parameters out of range (n_ctx %" PRId64 ", n_batch %" PRId64 ")", n_ctx, n_batch);
     }
@@ -123,7 +127,7 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
         ctx->model = model;
         const int block = 16;
         const uint32_t blocks = (n_ctx + block - 1) / block;
-        lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block);
+        lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block, kv_type);
         ctx->kv.set_window(hp.sliding_window);
         if (!s.is_ok()) return s.to_c(err);
         const int positions = static_cast<int>(blocks) * block;

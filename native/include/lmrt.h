@@ -336,6 +336,8 @@ typedef struct lmrt_context_params {
     uint32_t n_ctx;     /* KV cache capacity in tokens, all sequences together (0: min(train context, 4096)) */
     uint32_t n_batch;   /* most rows one step takes (0: 512) */
     uint32_t n_threads; /* compute threads including the caller (0: physical cores) */
+    uint32_t kv_type;   /* how K/V are stored: LMRT_TYPE_F16 (0 also means f16), LMRT_TYPE_BF16 or LMRT_TYPE_Q8_0
+                           (q8_0 needs a head dimension that is a multiple of 32) */
 } lmrt_context_params;
 
 /* A context: the KV cache, scratch memory and threads that run steps. The
@@ -403,10 +405,11 @@ LMRT_API lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t we
                                         uint64_t n_out, const float *x, uint64_t n_tokens, float *y, lmrt_error *err);
 
 /* Attention of one query [n_head, head_dim] over positions first..last of
- * K/V stored contiguously as f16 [positions, n_head_kv, head_dim] and read
- * through blocks of block_size positions. */
-LMRT_API lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, const float *q, const uint16_t *k,
-                                           const uint16_t *v, uint32_t block_size, uint32_t first, uint32_t last,
+ * K/V stored contiguously as [positions, n_head_kv] rows of head_dim values
+ * in kv_type (as lmrt_context_params.kv_type) and read through blocks of
+ * block_size positions. */
+LMRT_API lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, uint32_t kv_type, const float *q, const void *k,
+                                           const void *v, uint32_t block_size, uint32_t first, uint32_t last,
                                            uint32_t n_head, uint32_t n_head_kv, uint32_t head_dim, float scale,
                                            float *out, lmrt_error *err);
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../kv/kv_type.h"
 #include "packed.h"
 
 namespace lmrt::kernels {
@@ -112,8 +113,9 @@ inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_
 // whose K/V live in fixed-size blocks (see kv/kv_cache.h for the layout).
 struct AttentionArgs {
     const float *q;      // [H, D], already rotated
-    const uint16_t *const *k_blocks; // per block: [block_size, H_kv, D] f16
-    const uint16_t *const *v_blocks; // per block: [block_size, H_kv, D] f16
+    const uint8_t *const *k_blocks; // per block: [block_size, H_kv] rows of D values in kv_type
+    const uint8_t *const *v_blocks; // per block: [block_size, H_kv] rows of D values in kv_type
+    KvType kv_type = KvType::kF16;
     int block_size;
     int first, last;     // attended positions, inclusive
     int head_begin, head_end; // the query heads to compute, [begin, end)
@@ -121,6 +123,12 @@ struct AttentionArgs {
     float scale;         // usually 1/sqrt(D)
     float *out;          // [H, D]
     float *scratch;      // >= (last - first + 1) floats
+
+    // K or V row of position p for KV head kvh
+    const uint8_t *row(const uint8_t *const *blocks, int p, int kvh) const {
+        return blocks[p / block_size] + (static_cast<size_t>(p % block_size) * static_cast<size_t>(n_head_kv) + static_cast<size_t>(kvh)) *
+                                            kv_row_bytes(kv_type, head_dim);
+    }
 };
 using AttentionFn = void (*)(const AttentionArgs &a);
 

@@ -6,20 +6,27 @@
 
 namespace lmrt {
 
-Status KvCache::init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size) {
+Status KvCache::init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type) {
     if (n_layer <= 0 || n_head_kv <= 0 || head_dim <= 0 || n_blocks == 0 || block_size <= 0) {
         return Status::error(LMRT_E_INVALID_ARGUMENT, "KV cache: invalid geometry");
     }
+    if (type == KvType::kQ8_0 && head_dim % 32 != 0) {
+        return Status::error(LMRT_E_INVALID_ARGUMENT,
+                             "KV cache type q8_0 stores blocks of 32 values per head, but this model's head dimension is %d; "
+                             "use f16 or bf16",
+                             head_dim);
+    }
     n_layer_ = n_layer;
-    row_elems_ = n_head_kv * head_dim;
+    type_ = type;
+    row_bytes_ = static_cast<size_t>(n_head_kv) * kv_row_bytes(type, head_dim);
     block_size_ = block_size;
-    block_elems_ = static_cast<size_t>(block_size) * static_cast<size_t>(row_elems_);
-    const size_t total = static_cast<size_t>(n_blocks) * static_cast<size_t>(n_layer) * 2 * block_elems_;
+    block_bytes_ = static_cast<size_t>(block_size) * row_bytes_;
+    const size_t total = static_cast<size_t>(n_blocks) * static_cast<size_t>(n_layer) * 2 * block_bytes_;
     try {
         storage_.assign(total, 0);
     } catch (const std::bad_alloc &) {
         return Status::error(LMRT_E_OUT_OF_MEMORY, "KV cache: cannot allocate %zu MiB for %u blocks of %d tokens",
-                             total * 2 / (1024 * 1024), n_blocks, block_size);
+                             total / (1024 * 1024), n_blocks, block_size);
     }
     refs_.assign(n_blocks, 0);
     free_.clear();
@@ -164,7 +171,7 @@ Status KvCache::reserve(const std::vector<Growth> &growth) {
             if (refs_[static_cast<size_t>(shared)] > 1) {
                 const int copy = allocate_block();
                 std::memcpy(storage_.data() + offset(copy, 0, 0), storage_.data() + offset(shared, 0, 0),
-                            static_cast<size_t>(n_layer_) * 2 * block_elems_ * sizeof(uint16_t));
+                            static_cast<size_t>(n_layer_) * 2 * block_bytes_);
                 unref(shared);
                 shared = copy;
             }
@@ -226,14 +233,14 @@ int KvCache::seq_reuse(int seq, const int32_t *keys, int n) {
     return s.length;
 }
 
-uint16_t *KvCache::k_row(int seq, int layer, int pos) {
+uint8_t *KvCache::k_row(int seq, int layer, int pos) {
     const int block = seqs_[static_cast<size_t>(seq)].blocks[static_cast<size_t>(pos / block_size_)];
-    return storage_.data() + offset(block, layer, 0) + static_cast<size_t>(pos % block_size_) * static_cast<size_t>(row_elems_);
+    return storage_.data() + offset(block, layer, 0) + static_cast<size_t>(pos % block_size_) * row_bytes_;
 }
 
-uint16_t *KvCache::v_row(int seq, int layer, int pos) {
+uint8_t *KvCache::v_row(int seq, int layer, int pos) {
     const int block = seqs_[static_cast<size_t>(seq)].blocks[static_cast<size_t>(pos / block_size_)];
-    return storage_.data() + offset(block, layer, 1) + static_cast<size_t>(pos % block_size_) * static_cast<size_t>(row_elems_);
+    return storage_.data() + offset(block, layer, 1) + static_cast<size_t>(pos % block_size_) * row_bytes_;
 }
 
 KvStats KvCache::stats() const {

@@ -1,9 +1,10 @@
 // KvCache: the paged key/value store of one context.
 //
 // Memory: one pool of fixed-size blocks. Block b holds, for every layer l,
-//   K: [block_size, n_head_kv, head_dim] f16   at element offset ((b * n_layer + l) * 2 + 0) * block_elems
-//   V: [block_size, n_head_kv, head_dim] f16   at element offset ((b * n_layer + l) * 2 + 1) * block_elems
-// with block_elems = block_size * n_head_kv * head_dim.
+//   K: [block_size, n_head_kv] rows of head_dim values   at byte ((b * n_layer + l) * 2 + 0) * block_bytes
+//   V: [block_size, n_head_kv] rows of head_dim values   at byte ((b * n_layer + l) * 2 + 1) * block_bytes
+// each row stored in the cache's KvType (kv_type.h), with block_bytes =
+// block_size * n_head_kv * kv_row_bytes(type, head_dim).
 //
 // A sequence owns a block table (position p lives in block table[p / block_size]
 // at row p % block_size) and a length. Blocks are reference-counted: fork()
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "../core/status.h"
+#include "kv_type.h"
 #include "prefix_index.h"
 
 namespace lmrt {
@@ -46,11 +48,13 @@ inline int32_t kv_row_key(int32_t token, bool decode) {
 
 class KvCache {
   public:
-    Status init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size);
+    // q8_0 needs head_dim to be a multiple of 32 (whole blocks per head).
+    Status init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type = KvType::kF16);
 
     int block_size() const { return block_size_; }
     uint32_t n_blocks() const { return static_cast<uint32_t>(refs_.size()); }
-    size_t bytes() const { return storage_.size() * sizeof(uint16_t); }
+    size_t bytes() const { return storage_.size(); }
+    KvType type() const { return type_; }
 
     int seq_create();
     Status seq_fork(int src, int *dst);
@@ -83,12 +87,14 @@ class KvCache {
     // these n row keys, whole blocks only; returns the positions reused.
     int seq_reuse(int seq, const int32_t *keys, int n);
 
-    uint16_t *k_row(int seq, int layer, int pos);
-    uint16_t *v_row(int seq, int layer, int pos);
+    // where position pos's K (V) row of every KV head goes: n_head_kv rows of
+    // kv_row_bytes(type(), head_dim) bytes
+    uint8_t *k_row(int seq, int layer, int pos);
+    uint8_t *v_row(int seq, int layer, int pos);
     const std::vector<int> &block_table(int seq) const { return seqs_[static_cast<size_t>(seq)].blocks; }
     // nullptr for a block a sliding window released (-1)
-    const uint16_t *block_k(int block, int layer) const { return block < 0 ? nullptr : storage_.data() + offset(block, layer, 0); }
-    const uint16_t *block_v(int block, int layer) const { return block < 0 ? nullptr : storage_.data() + offset(block, layer, 1); }
+    const uint8_t *block_k(int block, int layer) const { return block < 0 ? nullptr : storage_.data() + offset(block, layer, 0); }
+    const uint8_t *block_v(int block, int layer) const { return block < 0 ? nullptr : storage_.data() + offset(block, layer, 1); }
 
     KvStats stats() const;
     // Verifies the invariants above; a non-OK status means a bug.
@@ -104,15 +110,16 @@ class KvCache {
     };
 
     size_t offset(int block, int layer, int kv) const {
-        return ((static_cast<size_t>(block) * n_layer_ + static_cast<size_t>(layer)) * 2 + static_cast<size_t>(kv)) * block_elems_;
+        return ((static_cast<size_t>(block) * n_layer_ + static_cast<size_t>(layer)) * 2 + static_cast<size_t>(kv)) * block_bytes_;
     }
     int allocate_block();
     void unref(int block);
     int blocks_for(int length) const { return (length + block_size_ - 1) / block_size_; }
 
-    int n_layer_ = 0, row_elems_ = 0, block_size_ = 16;
-    size_t block_elems_ = 0;
-    std::vector<uint16_t> storage_;
+    int n_layer_ = 0, block_size_ = 16;
+    KvType type_ = KvType::kF16;
+    size_t row_bytes_ = 0, block_bytes_ = 0; // one position's rows of all KV heads; one layer's K (or V) of a block
+    std::vector<uint8_t> storage_;
     std::vector<uint32_t> refs_;
     std::vector<int> free_;
     std::vector<Seq> seqs_;

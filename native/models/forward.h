@@ -32,7 +32,7 @@ struct StepScratch {
     std::vector<kernels::PackedQ8Group> packed; // act transposed for MatKernels::gemm
     // per thread: attention scores and block pointer lists
     std::vector<std::vector<float>> scores;
-    std::vector<std::vector<const uint16_t *>> k_blocks, v_blocks;
+    std::vector<std::vector<const uint8_t *>> k_blocks, v_blocks;
     std::vector<int> logit_rows;
     std::vector<BatchRow> batch; // the validated rows
     // each row's summation order (kernels/ops.h), for the batch's rows and

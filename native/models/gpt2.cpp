@@ -81,11 +81,8 @@ void forward_gpt2(StepArgs &a, int ith, int nth) {
             const float *row = qkv + static_cast<size_t>(t) * 3 * E;
             for (int i = 0; i < E; ++i) q[static_cast<size_t>(t) * E + i] = row[i];
             const BatchRow &r = a.rows[t];
-            uint16_t *kd = a.kv.k_row(r.seq, il, r.pos), *vd = a.kv.v_row(r.seq, il, r.pos);
-            for (int i = 0; i < E; ++i) {
-                kd[i] = fp32_to_fp16(row[E + i]);
-                vd[i] = fp32_to_fp16(row[2 * E + i]);
-            }
+            layers::store_kv_rows(a.kv, a.kv.k_row(r.seq, il, r.pos), row + E, hp.n_head_kv, hp.head_dim);
+            layers::store_kv_rows(a.kv, a.kv.v_row(r.seq, il, r.pos), row + 2 * E, hp.n_head_kv, hp.head_dim);
         }
         a.pool.barrier();
         layers::attention(a, ith, nth, il, q, cur);

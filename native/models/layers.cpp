@@ -30,8 +30,8 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
     act.assign(R * widest * 4 + 64, 0);
     packed.resize(static_cast<size_t>(kernels::row_groups(rows)) * (widest / 32));
     scores.assign(static_cast<size_t>(n_threads), std::vector<float>(static_cast<size_t>(max_positions)));
-    k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
-    v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint16_t *>(static_cast<size_t>(max_blocks)));
+    k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint8_t *>(static_cast<size_t>(max_blocks)));
+    v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint8_t *>(static_cast<size_t>(max_blocks)));
     logit_rows.reserve(R);
     batch.resize(R);
     row_orders.resize(R);
@@ -66,6 +66,13 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     a.pool.barrier();
 }
 
+void store_kv_rows(const KvCache &kv, uint8_t *dst, const float *src, int n_head_kv, int head_dim) {
+    const size_t row_bytes = kv_row_bytes(kv.type(), head_dim);
+    for (int h = 0; h < n_head_kv; ++h) {
+        kv_encode_row(kv.type(), src + static_cast<size_t>(h) * head_dim, dst + static_cast<size_t>(h) * row_bytes, head_dim);
+    }
+}
+
 void add_bias(const Tensor &b, float *y, int64_t stride, int T, int ith, int nth) {
     if (!b) return;
     const float *bias = b.f32();
@@ -79,8 +86,8 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
     const int H = hp.n_head, D = hp.head_dim;
     const kernels::AttentionFn kernel = kernels::best_attention();
     std::vector<float> &scores = a.s.scores[static_cast<size_t>(ith)];
-    std::vector<const uint16_t *> &kb = a.s.k_blocks[static_cast<size_t>(ith)];
-    std::vector<const uint16_t *> &vb = a.s.v_blocks[static_cast<size_t>(ith)];
+    std::vector<const uint8_t *> &kb = a.s.k_blocks[static_cast<size_t>(ith)];
+    std::vector<const uint8_t *> &vb = a.s.v_blocks[static_cast<size_t>(ith)];
     // items are (row, head), spread over threads
     const int groups = H;
     const int items = a.n_rows * groups;
@@ -100,6 +107,7 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
         args.q = q + static_cast<size_t>(r) * H * D;
         args.k_blocks = kb.data();
         args.v_blocks = vb.data();
+        args.kv_type = a.kv.type();
         args.block_size = a.kv.block_size();
         args.last = row.pos;
         args.first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;

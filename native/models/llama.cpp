@@ -92,9 +92,6 @@ void head_norm(float *row, int n_head, int head_dim, const Tensor &weight, float
     }
 }
 
-void store_f16(uint16_t *dst, const float *src, int n) {
-    for (int i = 0; i < n; ++i) dst[i] = fp32_to_fp16(src[i]);
-}
 
 } // namespace
 
@@ -129,8 +126,8 @@ void forward_llama(StepArgs &a, int ith, int nth) {
             const BatchRow &row = a.rows[t];
             kernels::ref::rope(qt, hp.n_head, hp.head_dim, hp.n_rot, row.pos, hp.rope_base, hp.rope_freq_scale, hp.rope_neox);
             kernels::ref::rope(kt, hp.n_head_kv, hp.head_dim, hp.n_rot, row.pos, hp.rope_base, hp.rope_freq_scale, hp.rope_neox);
-            store_f16(a.kv.k_row(row.seq, il, row.pos), kt, KD);
-            store_f16(a.kv.v_row(row.seq, il, row.pos), v + static_cast<size_t>(t) * KD, KD);
+            layers::store_kv_rows(a.kv, a.kv.k_row(row.seq, il, row.pos), kt, hp.n_head_kv, hp.head_dim);
+            layers::store_kv_rows(a.kv, a.kv.v_row(row.seq, il, row.pos), v + static_cast<size_t>(t) * KD, hp.n_head_kv, hp.head_dim);
         }
         a.pool.barrier();
         layers::attention(a, ith, nth, il, q, s.attn.data());

@@ -44,28 +44,32 @@ std::vector<uint64_t> row_lengths(const lmrt_type_layout &layout) {
     return {b, 2 * b, 3 * b, 7 * b};
 }
 
-// One query row's attention inputs over block-stored f16 K/V.
+// One query row's attention inputs over block-stored K/V.
 struct AttentionShape {
     uint32_t n_head, n_head_kv, head_dim, block, first, last;
 };
 const AttentionShape kAttentionShapes[] = {{8, 4, 8, 16, 0, 0},     {8, 4, 8, 16, 0, 40},   {4, 4, 64, 16, 3, 63},
                                            {32, 8, 128, 16, 0, 200}, {6, 2, 100, 5, 10, 77}, {2, 1, 36, 7, 0, 12},
-                                           {2, 2, 7, 4, 1, 9}};
+                                           {2, 2, 7, 4, 1, 9},       {4, 2, 32, 16, 0, 17}};
+const uint32_t kKvTypes[] = {LMRT_TYPE_F16, LMRT_TYPE_BF16, LMRT_TYPE_Q8_0};
 
 struct AttentionCase {
     AttentionShape s;
+    uint32_t kv_type;
     std::vector<float> q;
-    std::vector<uint16_t> k, v;
+    std::vector<uint8_t> k, v;
 
-    static AttentionCase random(std::mt19937 &rng, const AttentionShape &s) {
+    static AttentionCase random(std::mt19937 &rng, const AttentionShape &s, uint32_t kv_type = LMRT_TYPE_F16) {
         const uint32_t positions = (s.last / s.block + 1) * s.block;
-        AttentionCase c{s, random_floats(rng, static_cast<size_t>(s.n_head) * s.head_dim, 1.0f), {}, {}};
+        AttentionCase c{s, kv_type, random_floats(rng, static_cast<size_t>(s.n_head) * s.head_dim, 1.0f), {}, {}};
         const std::vector<float> kf = random_floats(rng, static_cast<size_t>(positions) * s.n_head_kv * s.head_dim, 1.0f);
         const std::vector<float> vf = random_floats(rng, kf.size(), 1.0f);
-        c.k.resize(kf.size());
-        c.v.resize(vf.size());
-        lmrt_quantize_row(LMRT_TYPE_F16, kf.data(), c.k.data(), kf.size(), nullptr);
-        lmrt_quantize_row(LMRT_TYPE_F16, vf.data(), c.v.data(), vf.size(), nullptr);
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(kv_type, &layout);
+        c.k.resize(kf.size() / layout.block_size * layout.block_bytes);
+        c.v.resize(c.k.size());
+        lmrt_quantize_row(kv_type, kf.data(), c.k.data(), kf.size(), nullptr);
+        lmrt_quantize_row(kv_type, vf.data(), c.v.data(), vf.size(), nullptr);
         return c;
     }
 
@@ -74,8 +78,8 @@ struct AttentionCase {
         std::vector<float> out(q.size(), NAN);
         lmrt_error err{};
         const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-        if (lmrt_kernel_attention(variant, q.data(), k.data(), v.data(), s.block, s.first, s.last, s.n_head, s.n_head_kv, s.head_dim,
-                                  scale, out.data(), &err) != LMRT_OK) {
+        if (lmrt_kernel_attention(variant, kv_type, q.data(), k.data(), v.data(), s.block, s.first, s.last, s.n_head, s.n_head_kv,
+                                  s.head_dim, scale, out.data(), &err) != LMRT_OK) {
             lmrt_test::fail(__FILE__, __LINE__, std::string("lmrt_kernel_attention: ") + err.message);
         }
         return out;
@@ -129,22 +133,37 @@ TEST(matmul_kernels_match_the_reference_for_every_type_and_shape) {
 TEST(attention_kernels_match_the_reference) {
     const auto variants = fast_variants();
     std::mt19937 rng(99);
-    for (const AttentionShape &shape : kAttentionShapes) {
-        const AttentionCase c = AttentionCase::random(rng, shape);
-        const std::vector<float> want = c.run(LMRT_KERNEL_REF);
-        for (lmrt_kernel_variant variant : variants) {
-            const std::vector<float> got = c.run(variant);
-            for (size_t i = 0; i < got.size(); ++i) {
-                // probabilities are rounded to f16 in both; one rounding step may differ
-                if (!(std::fabs(got[i] - want[i]) <= 2e-3f)) {
-                    lmrt_test::fail(__FILE__, __LINE__, std::string(variant_name(variant)) + " head_dim " + std::to_string(shape.head_dim) +
-                                                            " element " + std::to_string(i) + ": " + std::to_string(got[i]) +
-                                                            " vs " + std::to_string(want[i]));
-                    return;
+    int checked = 0;
+    for (uint32_t kv_type : kKvTypes) {
+        for (const AttentionShape &shape : kAttentionShapes) {
+            if (kv_type == LMRT_TYPE_Q8_0 && shape.head_dim % 32 != 0) {
+                // a q8_0 row is whole blocks of 32: refused, not misread
+                std::vector<float> out(shape.n_head * shape.head_dim);
+                const std::vector<uint8_t> kv(4096);
+                lmrt_error err{};
+                CHECK(lmrt_kernel_attention(LMRT_KERNEL_REF, kv_type, out.data(), kv.data(), kv.data(), shape.block, 0, 0, shape.n_head,
+                                            shape.n_head_kv, shape.head_dim, 1.0f, out.data(), &err) == LMRT_E_INVALID_ARGUMENT);
+                continue;
+            }
+            const AttentionCase c = AttentionCase::random(rng, shape, kv_type);
+            const std::vector<float> want = c.run(LMRT_KERNEL_REF);
+            // probabilities are rounded to f16 (bf16) in both: one rounding step may differ
+            const float tol = kv_type == LMRT_TYPE_BF16 ? 8e-3f : 2e-3f;
+            for (lmrt_kernel_variant variant : variants) {
+                const std::vector<float> got = c.run(variant);
+                for (size_t i = 0; i < got.size(); ++i, ++checked) {
+                    if (!(std::fabs(got[i] - want[i]) <= tol)) {
+                        lmrt_test::fail(__FILE__, __LINE__, std::string(variant_name(variant)) + " kv type " + std::to_string(kv_type) +
+                                                                " head_dim " + std::to_string(shape.head_dim) + " element " +
+                                                                std::to_string(i) + ": " + std::to_string(got[i]) + " vs " +
+                                                                std::to_string(want[i]));
+                        return;
+                    }
                 }
             }
         }
     }
+    std::fprintf(stderr, "  %d outputs compared\n", checked);
 }
 
 TEST(swiglu_kernels_match_the_reference) {
@@ -225,16 +244,20 @@ TEST(avx512_kernels_give_the_avx2_results_bit_for_bit) {
             }
         }
     }
-    for (const AttentionShape &shape : kAttentionShapes) {
-        const AttentionCase c = AttentionCase::random(rng, shape);
-        const std::vector<float> want = c.run(LMRT_KERNEL_AVX2), got = c.run(LMRT_KERNEL_AVX512);
-        for (size_t i = 0; i < got.size(); ++i) {
-            if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
-                lmrt_test::fail(__FILE__, __LINE__, "attention head_dim " + std::to_string(shape.head_dim) + " element " + std::to_string(i) +
-                                                        ": " + std::to_string(got[i]) + " vs " + std::to_string(want[i]));
-                return;
+    for (uint32_t kv_type : kKvTypes) {
+        for (const AttentionShape &shape : kAttentionShapes) {
+            if (kv_type == LMRT_TYPE_Q8_0 && shape.head_dim % 32 != 0) continue;
+            const AttentionCase c = AttentionCase::random(rng, shape, kv_type);
+            const std::vector<float> want = c.run(LMRT_KERNEL_AVX2), got = c.run(LMRT_KERNEL_AVX512);
+            for (size_t i = 0; i < got.size(); ++i) {
+                if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+                    lmrt_test::fail(__FILE__, __LINE__, "attention kv type " + std::to_string(kv_type) + " head_dim " +
+                                                            std::to_string(shape.head_dim) + " element " + std::to_string(i) + ": " +
+                                                            std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+                    return;
+                }
+                ++checked;
             }
-            ++checked;
         }
     }
     std::fprintf(stderr, "  %d outputs identical\n", checked);

@@ -140,6 +140,20 @@ describe.skipIf(!HAVE_MODELS)('lmrt run and lmrt chat, spawned', () => {
     expect(rest.startsWith(after.text)).toBe(true);
   });
 
+  it('--kv-cache-type picks how the cache stores K/V, and says why a type cannot work', async () => {
+    using bf16 = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2, kvCacheType: 'bf16' });
+    const want = await bf16.generate('Once upon a time', { maxTokens: 20 });
+    const r = await lmrt(['run', modelPath('stories260K-f32.gguf'), 'Once upon a time', '-n', '20', '-t', '2', '-q', '--kv-cache-type', 'bf16']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`${want.text}\n`);
+    const q8 = await lmrt(['run', modelPath('stories260K-f32.gguf'), 'Hi', '--kv-cache-type', 'q8_0']);
+    expect(q8.code).toBe(1);
+    expect(q8.err).toMatch(/head dimension is 8; use f16 or bf16 \[E_INVALID_ARGUMENT\]/);
+    const bad = await lmrt(['run', modelPath('stories260K-f32.gguf'), 'Hi', '--kv-cache-type', 'f8']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--kv-cache-type must be f16, bf16 or q8_0, got 'f8'/);
+  });
+
   it('chat on a model without a template says so', async () => {
     const r = await lmrt(['chat', modelPath('stories260K-f32.gguf')], undefined, 'hi\n');
     expect(r.code).toBe(1);

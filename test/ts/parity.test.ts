@@ -8,12 +8,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { loadModel, synthModel, type EncodableType, type SynthArch } from '../../ts/index.js';
+import { loadModel, synthModel, type EncodableType, type KvCacheType, type SynthArch } from '../../ts/index.js';
 import { HAVE_MODELS, modelPath, tempDir } from './helpers/models.js';
 
 interface Fixture {
   name: string;
   source: { synth?: { arch: SynthArch; preset: string; type: EncodableType; seed: number }; file?: string };
+  kvCacheType?: KvCacheType;
   sha256: string;
   prompt: number[];
   logits: number[];
@@ -46,7 +47,7 @@ describe('logits and greedy tokens agree with llama.cpp', () => {
         path = modelPath(fx.source.file!);
       }
       expect(createHash('sha256').update(readFileSync(path)).digest('hex'), 'the model file is the one llama.cpp saw').toBe(fx.sha256);
-      using model = await loadModel(path, { threads: 2, contextSize: 256 });
+      using model = await loadModel(path, { threads: 2, contextSize: 256, ...(fx.kvCacheType ? { kvCacheType: fx.kvCacheType } : {}) });
       const logits = await model.logits(fx.prompt);
       expect(logits.length).toBe(fx.logits.length);
       let maxDiff = 0;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 
 import { InvalidArgumentError } from '../errors.js';
 import type { GenerateOptions } from '../generation/options.js';
-import { loadModel, type Model } from '../model/model.js';
+import { loadModel, type KvCacheType, type Model } from '../model/model.js';
 import { parseModelSource } from '../pull/source.js';
 import { pullModel } from '../pull/pull.js';
 import type { Flag, FlagValues } from './flags.js';
@@ -16,6 +16,7 @@ import { progressBar } from './progress.js';
 export const MODEL_FLAGS: readonly Flag[] = [
   { name: 'threads', short: 't', value: 'N', help: 'compute threads (default: physical cores)' },
   { name: 'context-size', short: 'c', value: 'N', help: 'KV cache capacity in tokens (default: the model\'s, at most 4096)' },
+  { name: 'kv-cache-type', value: 'type', help: 'how the KV cache stores keys and values: f16 (default), bf16 or q8_0 (half the memory)' },
   { name: 'cache-dir', value: 'dir', help: 'where models named by URL or hf: are kept (default ~/.cache/lmrt/models)' },
 ];
 
@@ -107,7 +108,16 @@ export async function openModel(name: string | undefined, values: FlagValues, io
   try {
     const threads = num('threads', values.threads, true);
     const contextSize = num('context-size', values['context-size'], true);
-    return await loadModel(path, { ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}), ...extra });
+    const kvCacheType = values['kv-cache-type'];
+    if (kvCacheType !== undefined && !['f16', 'bf16', 'q8_0'].includes(String(kvCacheType))) {
+      throw new InvalidArgumentError(`--kv-cache-type must be f16, bf16 or q8_0, got '${String(kvCacheType)}'`);
+    }
+    return await loadModel(path, {
+      ...(threads !== undefined ? { threads } : {}),
+      ...(contextSize !== undefined ? { contextSize } : {}),
+      ...(kvCacheType !== undefined ? { kvCacheType: String(kvCacheType) as KvCacheType } : {}),
+      ...extra,
+    });
   } finally {
     io.progress?.(undefined);
   }

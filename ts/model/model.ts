@@ -31,7 +31,28 @@ export interface LoadModelOptions {
   batchSize?: number;
   /** Requests generating at once, sharing each forward step (default 8); more wait their turn. */
   maxSequences?: number;
+  /**
+   * How the KV cache stores keys and values (default `'f16'`): `'bf16'` has
+   * f16's size with a wider range and less precision; `'q8_0'` needs about
+   * half the memory (blocks of 32 values, so the model's head dimension must
+   * be a multiple of 32).
+   */
+  kvCacheType?: KvCacheType;
 }
+
+/**
+ * The element types the KV cache can store (see {@link LoadModelOptions.kvCacheType}).
+ *
+ * @example
+ * ```ts
+ * const type: KvCacheType = 'q8_0';
+ * const model = await loadModel('model.gguf', { kvCacheType: type });
+ * ```
+ */
+export type KvCacheType = 'f16' | 'bf16' | 'q8_0';
+
+// ggml type ids, as lmrt_context_params.kv_type takes them
+const KV_TYPE_IDS: Record<KvCacheType, number> = { f16: 1, bf16: 30, q8_0: 8 };
 
 /**
  * Options of {@link Model.chat} and {@link Model.streamChat}: generation options plus the template's.
@@ -424,10 +445,14 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   const contextSize = positiveInt('contextSize', options.contextSize);
   const batchSize = positiveInt('batchSize', options.batchSize) ?? 512;
   const maxSequences = positiveInt('maxSequences', options.maxSequences) ?? 8;
+  const kvCacheType = options.kvCacheType ?? 'f16';
+  if (!Object.hasOwn(KV_TYPE_IDS, kvCacheType)) {
+    throw new InvalidArgumentError(`loadModel: kvCacheType must be 'f16', 'bf16' or 'q8_0' (got ${JSON.stringify(kvCacheType)})`);
+  }
   const raw = await callNative((b) => b.modelOpen(path));
   try {
     // a step holds a prompt chunk and one decode row per running request
-    const context = await callNative(() => raw.createContext({ contextSize, batchSize: batchSize + maxSequences, threads }));
+    const context = await callNative(() => raw.createContext({ contextSize, batchSize: batchSize + maxSequences, threads, kvType: KV_TYPE_IDS[kvCacheType] }));
     return new Model(raw, context, batchSize, maxSequences);
   } catch (err) {
     raw.dispose();

@@ -108,7 +108,8 @@ export interface RawModel {
   /** A string metadata value of the model's file; undefined when absent or not a string. */
   metaString(key: string): string | undefined;
   tokenizer(): RawTokenizer;
-  createContext(options: { contextSize?: number; batchSize?: number; threads?: number }): Promise<RawContext>;
+  /** kvType: a ggml type id (F16, BF16 or Q8_0). */
+  createContext(options: { contextSize?: number; batchSize?: number; threads?: number; kvType?: number }): Promise<RawContext>;
   dispose(): void;
 }
 

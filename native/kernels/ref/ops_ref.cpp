@@ -88,34 +88,68 @@ bool embedding_row(uint32_t type, const void *table, int64_t row_length, int64_t
         .is_ok();
 }
 
+namespace {
+
+// A stored K/V row as floats.
+void decode_kv_row(KvType t, const uint8_t *row, float *out, int n) {
+    for (int i = 0; i < n; ++i) {
+        uint16_t h;
+        switch (t) {
+        case KvType::kF16: std::memcpy(&h, row + 2 * i, 2); out[i] = fp16_to_fp32(h); break;
+        case KvType::kBF16: std::memcpy(&h, row + 2 * i, 2); out[i] = bf16_to_fp32(h); break;
+        case KvType::kQ8_0: {
+            const auto &b = reinterpret_cast<const BlockQ8_0 *>(row)[i / 32];
+            out[i] = fp16_to_fp32(b.d) * static_cast<float>(b.qs[i % 32]);
+            break;
+        }
+        }
+    }
+}
+
+// The query as the K type's dot product sees it (ggml converts it to K's
+// type first): rounded to f16 or bf16, or encoded as q8_0 blocks.
+void query_as_k_sees_it(KvType t, const float *q, float *out, int n) {
+    uint8_t row[512 / 32 * 34];
+    kv_encode_row(t, q, row, n);
+    decode_kv_row(t, row, out, n);
+}
+
+// The probability as it multiplies V: converted to V's type for f16 and
+// bf16 (ggml's matrix product), kept in f32 against dequantised q8_0 rows.
+float probability_as_v_sees_it(KvType t, float p) {
+    switch (t) {
+    case KvType::kF16: return fp16_to_fp32(fp32_to_fp16(p));
+    case KvType::kBF16: return bf16_to_fp32(fp32_to_bf16(p));
+    default: return p;
+    }
+}
+
+} // namespace
+
 void attention(const AttentionArgs &a) {
     const int group = a.n_head / a.n_head_kv;
     const int n = a.last - a.first + 1;
+    const int D = a.head_dim;
     float *scores = a.scratch;
+    float q[512], kv[512];
     for (int h = a.head_begin; h < a.head_end; ++h) {
         const int kvh = h / group;
-        // ggml multiplies f16 K by the query converted to f16
-        float q[512];
-        for (int d = 0; d < a.head_dim; ++d) q[d] = fp16_to_fp32(fp32_to_fp16(a.q[static_cast<size_t>(h) * a.head_dim + d]));
+        query_as_k_sees_it(a.kv_type, a.q + static_cast<size_t>(h) * D, q, D);
         for (int p = a.first; p <= a.last; ++p) {
-            const uint16_t *k = a.k_blocks[p / a.block_size] +
-                                (static_cast<size_t>(p % a.block_size) * a.n_head_kv + kvh) * a.head_dim;
+            decode_kv_row(a.kv_type, a.row(a.k_blocks, p, kvh), kv, D);
             double s = 0;
-            for (int d = 0; d < a.head_dim; ++d) s += static_cast<double>(q[d]) * fp16_to_fp32(k[d]);
+            for (int d = 0; d < D; ++d) s += static_cast<double>(q[d]) * kv[d];
             scores[p - a.first] = static_cast<float>(s) * a.scale;
         }
         softmax(scores, n);
-        float *out = a.out + static_cast<size_t>(h) * a.head_dim;
-        for (int d = 0; d < a.head_dim; ++d) {
-            double acc = 0;
-            for (int p = a.first; p <= a.last; ++p) {
-                const uint16_t *v = a.v_blocks[p / a.block_size] +
-                                    (static_cast<size_t>(p % a.block_size) * a.n_head_kv + kvh) * a.head_dim;
-                // and multiplies f16 V by the probabilities converted to f16
-                acc += static_cast<double>(fp16_to_fp32(fp32_to_fp16(scores[p - a.first]))) * fp16_to_fp32(v[d]);
-            }
-            out[d] = static_cast<float>(acc);
+        float *out = a.out + static_cast<size_t>(h) * D;
+        double acc[512] = {};
+        for (int p = a.first; p <= a.last; ++p) {
+            decode_kv_row(a.kv_type, a.row(a.v_blocks, p, kvh), kv, D);
+            const double w = probability_as_v_sees_it(a.kv_type, scores[p - a.first]);
+            for (int d = 0; d < D; ++d) acc[d] += w * kv[d];
         }
+        for (int d = 0; d < D; ++d) out[d] = static_cast<float>(acc[d]);
     }
 }
 

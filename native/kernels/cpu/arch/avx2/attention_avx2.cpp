@@ -1,56 +1,97 @@
-// AVX2 attention for one query row over block-stored f16 K/V, rounded the
-// way llama.cpp's CPU backend rounds it (flash attention off), so that the
-// same model gives the same tokens:
+// AVX2 attention for one query row over block-stored K/V. With f16 K/V
+// (the default) it rounds the way llama.cpp's CPU backend rounds it (flash
+// attention off), so that the same model gives the same tokens:
 // - the query is rounded to f16 and the probabilities too, as ggml multiplies
 //   them with f16 K and V;
 // - softmax uses ggml's vector exp over 8-position chunks counted from
 //   position 0, each chunk's sum added into a double;
 // - K·q and the V sum follow the order of ggml's tiled f16 GEMM: one 8-lane
 //   accumulator, lanes by index mod 8, folded by hsum8.
+// bf16 K/V follow the same order with bf16 rounding; q8_0 K takes the query
+// as q8_0 blocks and the integer dot product of the Q8_0 matrix kernels,
+// and q8_0 V rows are scaled to f32 against unrounded probabilities.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "../../../../core/half.h"
+#include "../../../../core/quant.h"
+#include "../../../../include/lmrt.h"
 #include "avx2.h"
 #include "exp_avx2.h"
 
 namespace lmrt::kernels::avx2 {
 namespace {
 
-LMRT_AVX2 inline __m256 load_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
+// Eight values of a stored row from element e, and one value, per type.
+struct F16Row {
+    static constexpr KvType kType = KvType::kF16;
+    LMRT_AVX2 static __m256 load8(const uint8_t *row, int e) {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(row + 2 * e)));
+    }
+    LMRT_AVX2 static float at(const uint8_t *row, int e) {
+        uint16_t h;
+        std::memcpy(&h, row + 2 * e, 2);
+        return half_to_float(h);
+    }
+    // a probability as it multiplies V: converted to f16
+    LMRT_AVX2 static float weight(float p) { return half_to_float(fp32_to_fp16(p)); }
+};
 
-LMRT_AVX2 float kq_gemm_order(const float *q, const uint16_t *k, int D) {
+struct BF16Row {
+    static constexpr KvType kType = KvType::kBF16;
+    LMRT_AVX2 static __m256 load8(const uint8_t *row, int e) {
+        const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(row + 2 * e)));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+    }
+    LMRT_AVX2 static float at(const uint8_t *row, int e) {
+        uint16_t h;
+        std::memcpy(&h, row + 2 * e, 2);
+        return bf16_to_fp32(h);
+    }
+    LMRT_AVX2 static float weight(float p) { return bf16_to_fp32(fp32_to_bf16(p)); }
+};
+
+struct Q8Row {
+    static constexpr KvType kType = KvType::kQ8_0;
+    LMRT_AVX2 static __m256 load8(const uint8_t *row, int e) {
+        const auto &b = reinterpret_cast<const BlockQ8_0 *>(row)[e / 32];
+        const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(b.qs + e % 32))));
+        return _mm256_mul_ps(_mm256_set1_ps(half_to_float(b.d)), q); // exact: an f16 times a byte
+    }
+    LMRT_AVX2 static float at(const uint8_t *row, int e) {
+        const auto &b = reinterpret_cast<const BlockQ8_0 *>(row)[e / 32];
+        return half_to_float(b.d) * static_cast<float>(b.qs[e % 32]);
+    }
+    LMRT_AVX2 static float weight(float p) { return p; }
+};
+
+// q·k in the order of ggml's tiled float GEMM (one 8-lane accumulator).
+template <typename Row>
+LMRT_AVX2 float kq_gemm_order(const float *q, const uint8_t *k, int D) {
     __m256 acc = _mm256_setzero_ps();
     int e = 0;
-    for (; e + 8 <= D; e += 8) acc = _mm256_fmadd_ps(_mm256_load_ps(q + e), load_f16x8(k + e), acc);
+    for (; e + 8 <= D; e += 8) acc = _mm256_fmadd_ps(_mm256_load_ps(q + e), Row::load8(k, e), acc);
     float dot = hsum8(acc);
-    for (; e < D; ++e) dot += q[e] * half_to_float(k[e]);
+    for (; e < D; ++e) dot += q[e] * Row::at(k, e);
     return dot;
 }
 
-struct Head {
-    const AttentionArgs &a;
-    int kvh;
-    const uint16_t *v_at(int p) const {
-        return a.v_blocks[p / a.block_size] + (static_cast<size_t>(p % a.block_size) * a.n_head_kv + kvh) * a.head_dim;
-    }
-    // probability of position p, rounded to f16
-    float weight(int p, float inv) const { return half_to_float(fp32_to_fp16(a.scratch[p - a.first] * inv)); }
-};
-
 // out[e] = sum_p w_p v_p[e], lanes by p mod 8, folded like hsum8.
-LMRT_AVX2 void v_sum_gemm_order(const Head &h, float inv, float *acc, float *out) {
-    const int D = h.a.head_dim;
+template <typename Row>
+LMRT_AVX2 void v_sum_gemm_order(const AttentionArgs &a, int kvh, float inv, float *acc, float *out) {
+    const int D = a.head_dim;
     for (int i = 0; i < 8 * D; ++i) acc[i] = 0.0f;
-    for (int p = h.a.first; p <= h.a.last; ++p) {
-        const float w = h.weight(p, inv);
-        const uint16_t *v = h.v_at(p);
+    for (int p = a.first; p <= a.last; ++p) {
+        const float w = Row::weight(a.scratch[p - a.first] * inv);
+        const uint8_t *v = a.row(a.v_blocks, p, kvh);
         float *lane = acc + static_cast<size_t>(p & 7) * D;
         const __m256 wv = _mm256_set1_ps(w);
         int e = 0;
-        for (; e + 8 <= D; e += 8) _mm256_storeu_ps(lane + e, _mm256_fmadd_ps(wv, load_f16x8(v + e), _mm256_loadu_ps(lane + e)));
-        for (; e < D; ++e) lane[e] = std::fma(w, half_to_float(v[e]), lane[e]);
+        for (; e + 8 <= D; e += 8) _mm256_storeu_ps(lane + e, _mm256_fmadd_ps(wv, Row::load8(v, e), _mm256_loadu_ps(lane + e)));
+        for (; e < D; ++e) lane[e] = std::fma(w, Row::at(v, e), lane[e]);
     }
     int e = 0;
     for (; e + 8 <= D; e += 8) {
@@ -67,37 +108,52 @@ LMRT_AVX2 void v_sum_gemm_order(const Head &h, float inv, float *acc, float *out
     }
 }
 
-} // namespace
-
-LMRT_AVX2 void attention(const AttentionArgs &a) {
+template <typename Row>
+LMRT_AVX2 void attention_rows(const AttentionArgs &a) {
     const int group = a.n_head / a.n_head_kv;
     const int D = a.head_dim;
     float *scores = a.scratch;
     alignas(32) float q[512];
     alignas(32) float acc[8 * 512];
+    alignas(32) BlockQ8_0 q8[512 / 32];
+    const VecDotFn q8_dot = Row::kType == KvType::kQ8_0 ? mat_kernels(LMRT_TYPE_Q8_0)->dot : nullptr;
     for (int h = a.head_begin; h < a.head_end; ++h) {
         const int kvh = h / group;
         const float *qh = a.q + static_cast<size_t>(h) * D;
-        // the query rounded to f16, as ggml multiplies it with f16 K
-        int d = 0;
-        for (; d + 8 <= D; d += 8) {
-            _mm256_store_ps(q + d, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(qh + d), _MM_FROUND_TO_NEAREST_INT)));
+        // the query converted as ggml converts it for K's dot product
+        if (Row::kType == KvType::kQ8_0) {
+            kv_encode_row(KvType::kQ8_0, qh, reinterpret_cast<uint8_t *>(q8), D);
+        } else if (Row::kType == KvType::kF16) {
+            int d = 0;
+            for (; d + 8 <= D; d += 8) {
+                _mm256_store_ps(q + d, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(qh + d), _MM_FROUND_TO_NEAREST_INT)));
+            }
+            for (; d < D; ++d) q[d] = half_to_float(fp32_to_fp16(qh[d]));
+        } else {
+            for (int d = 0; d < D; ++d) q[d] = bf16_to_fp32(fp32_to_bf16(qh[d]));
         }
-        for (; d < D; ++d) q[d] = half_to_float(fp32_to_fp16(qh[d]));
 
         float max = -INFINITY;
         for (int p = a.first; p <= a.last; ++p) {
-            const uint16_t *k = a.k_blocks[p / a.block_size] + (static_cast<size_t>(p % a.block_size) * a.n_head_kv + kvh) * D;
-            const float v = kq_gemm_order(q, k, D) * a.scale;
+            const uint8_t *k = a.row(a.k_blocks, p, kvh);
+            const float dot = Row::kType == KvType::kQ8_0 ? q8_dot(D, k, q8) : kq_gemm_order<Row>(q, k, D);
+            const float v = dot * a.scale;
             scores[p - a.first] = v;
             max = std::max(max, v);
         }
 
         const float inv = softmax_numerators(scores, a.first, a.last, max);
+        v_sum_gemm_order<Row>(a, kvh, inv, acc, a.out + static_cast<size_t>(h) * D);
+    }
+}
 
-        const Head head{a, kvh};
-        float *out = a.out + static_cast<size_t>(h) * D;
-        v_sum_gemm_order(head, inv, acc, out);
+} // namespace
+
+LMRT_AVX2 void attention(const AttentionArgs &a) {
+    switch (a.kv_type) {
+    case KvType::kBF16: attention_rows<BF16Row>(a); break;
+    case KvType::kQ8_0: attention_rows<Q8Row>(a); break;
+    default: attention_rows<F16Row>(a); break;
     }
 }
 

@@ -1,4 +1,5 @@
-// AVX-512 attention for one query row over block-stored f16 K/V, with the
+// AVX-512 attention for one query row over block-stored f16 K/V (other KV
+// types take the AVX2 kernel), with the
 // AVX2 kernel's rounding and order (see attention_avx2.cpp): K·q for two
 // positions at once, one 8-lane accumulator per half; the V sum and its
 // fold 16 head elements at a time, each element summed as before.
@@ -43,6 +44,11 @@ LMRT_AVX512 inline __mmask16 tail_mask(int n) { return static_cast<__mmask16>((1
 } // namespace
 
 LMRT_AVX512 void attention(const AttentionArgs &a) {
+    // bf16 and q8_0 caches: the AVX2 kernel (this one's order is the f16 one)
+    if (a.kv_type != KvType::kF16) {
+        avx2::attention(a);
+        return;
+    }
     const int group = a.n_head / a.n_head_kv;
     const int D = a.head_dim;
     float *scores = a.scratch;
@@ -51,9 +57,7 @@ LMRT_AVX512 void attention(const AttentionArgs &a) {
     for (int h = a.head_begin; h < a.head_end; ++h) {
         const int kvh = h / group;
         const float *qh = a.q + static_cast<size_t>(h) * D;
-        const auto at = [&](const uint16_t *const *blocks, int p) {
-            return blocks[p / a.block_size] + (static_cast<size_t>(p % a.block_size) * a.n_head_kv + kvh) * D;
-        };
+        const auto at = [&](const uint8_t *const *blocks, int p) { return reinterpret_cast<const uint16_t *>(a.row(blocks, p, kvh)); };
         // the query rounded to f16, as ggml multiplies it with f16 K
         for (int d = 0; d < D; d += 16) {
             const __mmask16 m = tail_mask(std::min(16, D - d));
