@@ -55,6 +55,21 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     return LMRT_OK;
 }
 
+lmrt_status lmrt_kernel_encode_activations(lmrt_kernel_variant variant, uint32_t weight_type, const float *x, uint64_t n, void *dst,
+                                           uint64_t dst_bytes, uint64_t *written, lmrt_error *err) {
+    const lmrt::kernels::MatKernels *k = lmrt::kernels::mat_kernels(weight_type, to_variant(variant));
+    if (k == nullptr) return lmrt::Status::error(LMRT_E_GGUF_UNSUPPORTED, "no kernels for type %u in this variant", weight_type).to_c(err);
+    lmrt_type_layout layout;
+    lmrt_type_layout_get(weight_type, &layout);
+    const size_t bytes = lmrt::kernels::act_row_bytes(k->act, static_cast<int64_t>(n));
+    if (x == nullptr || dst == nullptr || written == nullptr || n % layout.block_size != 0 || n > (uint64_t{1} << 40) || dst_bytes < bytes) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_encode_activations: bad arguments").to_c(err);
+    }
+    k->quantize(x, dst, static_cast<int64_t>(n));
+    *written = bytes;
+    return LMRT_OK;
+}
+
 lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, uint32_t kv_type, const float *q, const void *k, const void *v,
                                   uint32_t block_size, uint32_t first, uint32_t last, uint32_t n_head, uint32_t n_head_kv,
                                   uint32_t head_dim, float scale, float *out, lmrt_error *err) {

@@ -404,6 +404,12 @@ LMRT_API int lmrt_kernel_variant_available(lmrt_kernel_variant variant);
 LMRT_API lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type, const void *w, uint64_t n_in,
                                         uint64_t n_out, const float *x, uint64_t n_tokens, float *y, lmrt_error *err);
 
+/* Encodes n activations (a multiple of the weight type's block size) the way
+ * the variant's matrix product for weight_type encodes them before its dot
+ * products, into dst (dst_bytes must hold them); *written gets the size. */
+LMRT_API lmrt_status lmrt_kernel_encode_activations(lmrt_kernel_variant variant, uint32_t weight_type, const float *x, uint64_t n,
+                                                    void *dst, uint64_t dst_bytes, uint64_t *written, lmrt_error *err);
+
 /* Attention of one query [n_head, head_dim] over positions first..last of
  * K/V stored contiguously as [positions, n_head_kv] rows of head_dim values
  * in kv_type (as lmrt_context_params.kv_type) and read through blocks of

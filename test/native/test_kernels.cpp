@@ -130,6 +130,41 @@ TEST(matmul_kernels_match_the_reference_for_every_type_and_shape) {
     std::fprintf(stderr, "  %d outputs compared\n", checked);
 }
 
+// Every variant encodes activations into exactly the reference's bytes:
+// the integer dot products downstream then see the same operands.
+TEST(activation_encoders_give_the_reference_bytes) {
+    std::mt19937 rng(5);
+    int checked = 0;
+    for (uint32_t type : kMatmulTypes) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        const uint64_t n = 8 * 256; // whole blocks of every type
+        for (int trial = 0; trial < 20; ++trial) {
+            std::vector<float> x = random_floats(rng, n, trial < 10 ? 1.0f : 1e4f);
+            if (trial % 5 == 1) {
+                // values past the edges: NaN, infinities, signed zeros, subnormals, a block of zeros
+                const float edges[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-40f, -1e-45f, 65504.0f, 1e30f, -3.5f};
+                for (size_t i = 0; i < x.size(); i += 7) x[i] = edges[(i / 7) % 10];
+                std::fill(x.begin() + 64, x.begin() + 96, 0.0f);
+            }
+            std::vector<uint8_t> want(n * 4 + 64), got(want.size());
+            uint64_t want_n = 0, got_n = 0;
+            REQUIRE(lmrt_kernel_encode_activations(LMRT_KERNEL_REF, type, x.data(), n, want.data(), want.size(), &want_n, nullptr) == LMRT_OK);
+            for (lmrt_kernel_variant v : fast_variants()) {
+                REQUIRE(lmrt_kernel_encode_activations(v, type, x.data(), n, got.data(), got.size(), &got_n, nullptr) == LMRT_OK);
+                CHECK_EQ(got_n, want_n);
+                if (std::memcmp(got.data(), want.data(), want_n) != 0) {
+                    lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " " + variant_name(v) + " trial " + std::to_string(trial) +
+                                                            ": encoded bytes differ from the reference's");
+                    return;
+                }
+                ++checked;
+            }
+        }
+    }
+    std::fprintf(stderr, "  %d encoded rows identical\n", checked);
+}
+
 TEST(attention_kernels_match_the_reference) {
     const auto variants = fast_variants();
     std::mt19937 rng(99);

@@ -253,6 +253,21 @@ describe('determinism and greedy', () => {
     s.accept(2);
     expect(s.sample(Float32Array.from([1, 3, 3, 2]))).toBe(3);
     expect(new Sampler({ temperature: 0 }, 3).sample(Float32Array.from([NaN, 1, 0]))).toBe(1);
+    expect(new Sampler({ temperature: 0 }, 3).sample(Float32Array.from([NaN, NaN, NaN]))).toBe(0);
+    expect(new Sampler({ temperature: 0 }, 3).sample(Float32Array.from([9, 9, -Infinity, 5, 1]), 2)).toBe(1);
+  });
+  it('plain greedy (read straight from the row) picks what the candidate chain picks', () => {
+    // a zero bias changes no logit but sends the row through the candidate list
+    const fast = new Sampler({ temperature: 0 }, 64), chain = new Sampler({ temperature: 0, logitBias: { 0: 0 } }, 64);
+    const rng = new Rng(5);
+    for (let trial = 0; trial < 500; ++trial) {
+      // few distinct values, so ties are common; some NaN and infinities
+      const row = Float32Array.from({ length: 64 }, () => {
+        const r = rng.next();
+        return r < 0.05 ? NaN : r < 0.08 ? -Infinity : r < 0.09 ? Infinity : Math.floor(rng.next() * 6);
+      });
+      expect(fast.sample(row)).toBe(chain.sample(row));
+    }
   });
   it('bad options are named', () => {
     expect(() => new Sampler({ temperature: -1 }, 4)).toThrow(/temperature/);

@@ -172,6 +172,9 @@ export class Sampler {
   /** Chooses the next token from a row of `vocabSize` logits at `offset`. */
   sample(row: Float32Array, offset = 0): number {
     const o = this.options;
+    if (o.temperature <= 0 && o.logitBias.size === 0 && o.repeatPenalty === 1 && o.frequencyPenalty === 0 && o.presencePenalty === 0) {
+      return argmaxOf(row, offset, this.#vocab);
+    }
     const c = this.#candidates;
     c.fill(row, offset, this.#vocab);
     applyPenalties(c, this.#counts, { repeat: o.repeatPenalty, frequency: o.frequencyPenalty, presence: o.presencePenalty });
@@ -184,6 +187,22 @@ export class Sampler {
     temperature(c, o.temperature);
     return draw(c, this.#rng.next(), this.#probs);
   }
+}
+
+// Greedy without penalties or biases: the highest logit straight from the
+// row (ties: the lower id; NaN never wins), as the candidate list would pick.
+function argmaxOf(row: Float32Array, offset: number, n: number): number {
+  let best = 0;
+  let value = row[offset]!;
+  if (value !== value) value = -Infinity;
+  for (let i = 1; i < n; ++i) {
+    const v = row[offset + i]!;
+    if (v > value) {
+      value = v;
+      best = i;
+    }
+  }
+  return best;
 }
 
 /**
