@@ -69,6 +69,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle>, public Lender {
         o.Set("feedForwardLength", i.n_ff);
         o.Set("parameterCount", static_cast<double>(i.n_params));
         o.Set("fileSize", static_cast<double>(i.file_size));
+        o.Set("slidingWindow", i.sliding_window);
         return o;
     }
 

@@ -91,6 +91,7 @@ void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
     info->n_ff = static_cast<uint32_t>(hp.n_ff);
     info->n_params = m->n_params;
     info->file_size = m->gguf.size();
+    info->sliding_window = static_cast<uint32_t>(std::max(hp.sliding_window, 0));
 }
 
 const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model) { return model == nullptr ? nullptr : &model->tokenizer; }
@@ -125,7 +126,7 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
     return guarded(err, "creating a context", [&]() -> lmrt_status {
         auto ctx = std::make_unique<lmrt_context>(n_threads);
         ctx->model = model;
-        const int block = 16;
+        const int block = 16; // a multiple of 8: layers::attention shifts positions by whole blocks
         const uint32_t blocks = (n_ctx + block - 1) / block;
         lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block, kv_type);
         ctx->kv.set_window(hp.sliding_window);

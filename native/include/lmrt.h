@@ -319,6 +319,7 @@ typedef struct lmrt_model_info {
     uint32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
     uint64_t n_params;
     uint64_t file_size;
+    uint32_t sliding_window; /* positions each token attends to, itself included (0: all) */
 } lmrt_model_info;
 
 /* Maps a GGUF model and binds its weights in place (no copy); validates

@@ -91,15 +91,21 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
     // items are (row, head), spread over threads
     const int groups = H;
     const int items = a.n_rows * groups;
-    int last_row = -1;
+    const int bs = a.kv.block_size();
+    int last_row = -1, first = 0, block0 = 0;
     for (int item = ith; item < items; item += nth) {
         const int r = item / groups, g = item % groups;
         const BatchRow &row = a.rows[r];
         if (r != last_row) {
+            // the blocks the attended positions lie in: a sliding window's
+            // sequence can be longer than the whole pool (released blocks
+            // stay in its table as -1), its window never is
+            first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
+            block0 = first / bs;
             const std::vector<int> &table = a.kv.block_table(row.seq);
-            for (size_t b = 0; b < table.size(); ++b) {
-                kb[b] = a.kv.block_k(table[b], layer);
-                vb[b] = a.kv.block_v(table[b], layer);
+            for (int b = block0; b <= row.pos / bs; ++b) {
+                kb[static_cast<size_t>(b - block0)] = a.kv.block_k(table[static_cast<size_t>(b)], layer);
+                vb[static_cast<size_t>(b - block0)] = a.kv.block_v(table[static_cast<size_t>(b)], layer);
             }
             last_row = r;
         }
@@ -108,9 +114,12 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
         args.k_blocks = kb.data();
         args.v_blocks = vb.data();
         args.kv_type = a.kv.type();
-        args.block_size = a.kv.block_size();
-        args.last = row.pos;
-        args.first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
+        args.block_size = bs;
+        // positions counted from the first listed block: a shift by whole
+        // blocks (multiples of 8) leaves the kernels' 8-position lanes and
+        // softmax chunks, and so every rounding, as they were
+        args.last = row.pos - block0 * bs;
+        args.first = first - block0 * bs;
         args.head_begin = g;
         args.head_end = g + 1;
         args.n_head = H;

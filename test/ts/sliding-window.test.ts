@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { synthModel } from '../../ts/index.js';
+import { loadModel, synthModel } from '../../ts/index.js';
 import { callNative } from '../../ts/native/binding.js';
 import { tempDir } from './helpers/models.js';
 
@@ -68,5 +68,25 @@ describe('sliding window', () => {
       ctx.dispose();
       raw.dispose();
     }
+  });
+
+  it('a request longer than the whole cache runs when its window fits, with the tokens a roomy cache gives', async () => {
+    const path = join(tmp.dir, 'swa-model.gguf');
+    await synthModel(path, { arch: 'llama', preset: 'tiny', type: 'F32', seed: 5, slidingWindow: WINDOW });
+    const prompt = [1, ...Array.from({ length: 39 }, (_, i) => 3 + ((i * 37) % 500))];
+    using roomy = await loadModel(path, { threads: 2, contextSize: 512 });
+    expect(roomy.info.slidingWindow).toBe(WINDOW);
+    const want = await roomy.generate(prompt, { maxTokens: 60, ignoreEos: true });
+    // 4 blocks of 16 = 64 positions for 100: the window (23 earlier positions) and a 16-token prompt chunk need at most 4
+    using small = await loadModel(path, { threads: 2, contextSize: 64, batchSize: 16 });
+    const got = await small.generate(prompt, { maxTokens: 60, ignoreEos: true });
+    expect(got.tokens).toEqual(want.tokens);
+    // two at once: the scheduler admits one, then the other
+    const both = await Promise.all([0, 1].map(() => small.generate(prompt, { maxTokens: 60, ignoreEos: true })));
+    for (const r of both) expect(r.tokens).toEqual(want.tokens);
+    expect(small.kvStats.blocksUsed).toBe(0);
+    // with room for less than the window and a chunk, it fails at once, saying why
+    using tiny = await loadModel(path, { threads: 2, contextSize: 32, batchSize: 16 });
+    await expect(tiny.generate(prompt, { maxTokens: 60 })).rejects.toThrow(/needs 4 KV blocks at once \(its 24-position sliding window and a prompt chunk of up to 16 tokens\) but the cache has 2/);
   });
 });

@@ -11,7 +11,7 @@ import { GenerationStream } from '../generation/stream.js';
 import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
 import { resolveSamplingOptions, Sampler } from '../sampling/chain.js';
-import { Scheduler } from '../scheduler/scheduler.js';
+import { blocksHeld, Scheduler } from '../scheduler/scheduler.js';
 import { Tokenizer, type DetokenizeOptions, type TokenizeOptions } from '../tokenizer/tokenizer.js';
 
 /**
@@ -93,6 +93,8 @@ export interface ModelInfo {
   feedForwardLength: number;
   parameterCount: number;
   fileSize: number;
+  /** Positions each token attends to, itself included, for sliding-window models; 0 when it attends to all. */
+  slidingWindow: number;
 }
 
 /**
@@ -155,6 +157,7 @@ function positiveInt(name: string, value: number | undefined): number | undefine
  */
 export class Model {
   readonly #raw: RawModel;
+  readonly #batchSize: number;
   readonly #context: RawContext;
   readonly #info: RawModelInfo;
   readonly #scheduler: Scheduler;
@@ -168,7 +171,8 @@ export class Model {
     this.#context = context;
     this.#info = raw.info();
     this.tokenizer = new Tokenizer(raw.tokenizer());
-    this.#scheduler = new Scheduler(context, { vocabSize: this.#info.vocabSize, chunk: batchSize, maxSequences });
+    this.#batchSize = batchSize;
+    this.#scheduler = new Scheduler(context, { vocabSize: this.#info.vocabSize, chunk: batchSize, maxSequences, slidingWindow: this.#info.slidingWindow });
   }
 
   /** Architecture, sizes and parameter count. */
@@ -372,7 +376,10 @@ export class Model {
     const vocab = this.#info.vocabSize;
     const limits = resolveLimits(options, vocab);
     resolveSamplingOptions({ ...options, seed: options.seed ?? 0 }, vocab);
-    if (options.maxTokens === undefined) limits.maxTokens = Math.max(0, Math.min(limits.maxTokens, this.#capacity() - prompt.length));
+    // a sliding window keeps only its own positions: the cache bounds nothing else
+    if (options.maxTokens === undefined && this.#info.slidingWindow === 0) {
+      limits.maxTokens = Math.max(0, Math.min(limits.maxTokens, this.#capacity() - prompt.length));
+    }
     return limits;
   }
 
@@ -384,6 +391,14 @@ export class Model {
   // A request that could never fit the KV cache, even alone.
   #capacityError(promptTokens: number, maxTokens: number): LmrtError | undefined {
     const capacity = this.#capacity();
+    const window = this.#info.slidingWindow;
+    if (window > 0) {
+      const stats = this.#context.kvStats();
+      const need = blocksHeld(promptTokens + maxTokens, window, this.#batchSize, stats.blockSize);
+      if (need <= stats.blocksTotal) return undefined;
+      return new LmrtError('E_KV_FULL', `this request needs ${need} KV blocks at once (its ${window}-position sliding window and a ` +
+        `prompt chunk of up to ${this.#batchSize} tokens) but the cache has ${stats.blocksTotal}: load the model with a larger contextSize or a smaller batchSize`);
+    }
     if (promptTokens + maxTokens <= capacity) return undefined;
     return new LmrtError('E_KV_FULL', `this request needs room for ${promptTokens + maxTokens} tokens (a ${promptTokens}-token prompt ` +
       `and up to ${maxTokens} new ones) but the KV cache holds ${capacity}: shorten it, lower maxTokens or load the model with a larger contextSize`);

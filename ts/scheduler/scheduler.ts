@@ -25,6 +25,18 @@ export interface SchedulerOptions {
   chunk: number;
   /** Requests running at once; the rest wait. */
   maxSequences: number;
+  /** The model's sliding window (0: none): a sequence then holds only the window's blocks. */
+  slidingWindow?: number;
+}
+
+/**
+ * The most KV blocks a sequence of `positions` holds at once: all of them,
+ * or with a sliding window, the window's (less the row being computed) plus
+ * a prompt chunk, straddling one more block than they fill.
+ */
+export function blocksHeld(positions: number, window: number, chunk: number, blockSize: number): number {
+  const live = window > 0 ? Math.min(positions, window - 1 + chunk) : positions;
+  return Math.ceil(live / blockSize) + (window > 0 ? 1 : 0);
 }
 
 interface Planned {
@@ -195,7 +207,7 @@ export class Scheduler {
     let free = stats.blocksFree - this.#running.length;
     while (this.#waiting.length > 0 && this.#running.length < this.#options.maxSequences) {
       const next = this.#waiting[0]!;
-      const need = Math.ceil((next.prompt.length + next.tokens.length) / stats.blockSize) + 1;
+      const need = blocksHeld(next.prompt.length + next.tokens.length, this.#options.slidingWindow ?? 0, this.#options.chunk, stats.blockSize) + 1;
       if (this.#running.length > 0 && need > free) break;
       this.#waiting.shift();
       next.seq = this.#ctx.seqCreate();
