@@ -48,10 +48,8 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
                 static_cast<int64_t>(n_tokens), y, static_cast<int64_t>(n_out));
         return LMRT_OK;
     }
-    for (uint64_t o = 0; o < n_out; ++o) {
-        lmrt::kernels::dot_rows(*k, static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w) + o * row_bytes, act.data(), act_bytes,
-                                static_cast<int64_t>(n_tokens), orders.data(), y + o, static_cast<int64_t>(n_out));
-    }
+    lmrt::kernels::matmul_rows(*k, static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w), row_bytes, 0, static_cast<int64_t>(n_out),
+                               act.data(), act_bytes, static_cast<int64_t>(n_tokens), orders.data(), y, static_cast<int64_t>(n_out));
     return LMRT_OK;
 }
 

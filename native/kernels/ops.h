@@ -56,6 +56,10 @@ struct MatKernels {
     // dot of one weight row with four activation rows at once, each summed
     // exactly as `dot` sums it: the weight row is loaded and unpacked once.
     void (*dot4)(int64_t n, const void *w, const void *const x[4], float out[4]) = nullptr;
+    // When set, `dot` of four weight rows (row_bytes apart) with one
+    // activation row, each summed exactly as `dot` sums it: the chains of
+    // the four rows interleave instead of waiting on each other.
+    void (*dot_x4)(int64_t n, const void *w, size_t row_bytes, const void *x, float out[4]) = nullptr;
     // When set, the product of O weight rows (row_bytes apart) with all T rows
     // of a batch packed by pack_q8_0_rows, y[t * y_stride + o]: each weight
     // block is unpacked once for every row, and every row sums exactly as
@@ -107,6 +111,17 @@ inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_
         y[t * y_stride] = dot_for_row(k, orders[t], n)(n, w, act + t * act_bytes);
         ++t;
     }
+}
+
+// y[t * y_stride + o] for weight rows [o0, o1) (w: row o0, row_bytes apart)
+// and the T encoded rows at act, without gemm.
+inline void matmul_rows(const MatKernels &k, int64_t n, const uint8_t *w, size_t row_bytes, int64_t o0, int64_t o1, const uint8_t *act,
+                        size_t act_bytes, int64_t T, const RowOrder *orders, float *y, int64_t y_stride) {
+    int64_t o = o0;
+    if (T == 1 && k.dot_x4 != nullptr && dot_for_row(k, orders[0], n) == k.dot) {
+        for (; o + 4 <= o1; o += 4) k.dot_x4(n, w + static_cast<size_t>(o - o0) * row_bytes, row_bytes, act, y + o);
+    }
+    for (; o < o1; ++o) dot_rows(k, n, w + static_cast<size_t>(o - o0) * row_bytes, act, act_bytes, T, orders, y + o, y_stride);
 }
 
 // Attention of one query row over positions [first, last] of a sequence

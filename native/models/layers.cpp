@@ -58,10 +58,8 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
         a.pool.barrier();
         k->gemm(n_in, base + static_cast<size_t>(o0) * row_bytes, row_bytes, o1 - o0, packed, T, y + o0, y_stride);
     } else {
-        for (int64_t o = o0; o < o1; ++o) {
-            const uint8_t *row = base + static_cast<size_t>(o) * row_bytes;
-            kernels::dot_rows(*k, n_in, row, act, act_bytes, T, a.s.orders, y + o, y_stride);
-        }
+        kernels::matmul_rows(*k, n_in, base + static_cast<size_t>(o0) * row_bytes, row_bytes, o0, o1, act, act_bytes, T, a.s.orders, y,
+                             y_stride);
     }
     a.pool.barrier();
 }

@@ -200,6 +200,56 @@ LMRT_AVX2 void dot4_q4_0(int64_t n, const void *w, const void *const x[4], float
     for (int r = 0; r < 4; ++r) out[r] = acc[r];
 }
 
+// dot_q8_0 of four weight rows with one activation row: four chains, each as
+// dot_q8_0 runs it, interleaved.
+LMRT_AVX2 void dot_x4_q8_0(int64_t n, const void *w, size_t row_bytes, const void *x, float out[4]) {
+    const auto *b = static_cast<const BlockQ8_0 *>(x);
+    const BlockQ8_0 *a[4];
+    for (int r = 0; r < 4; ++r) a[r] = reinterpret_cast<const BlockQ8_0 *>(static_cast<const uint8_t *>(w) + r * row_bytes);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t k = 0; k < n / 32; ++k) {
+        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
+        const float db = half_to_float(b[k].d);
+        const auto step = [&](const BlockQ8_0 &blk, __m256 acc) LMRT_AVX2 {
+            const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk.qs));
+            return _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(blk.d) * db), _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+        };
+        acc0 = step(a[0][k], acc0);
+        acc1 = step(a[1][k], acc1);
+        acc2 = step(a[2][k], acc2);
+        acc3 = step(a[3][k], acc3);
+    }
+    out[0] = hsum8(acc0);
+    out[1] = hsum8(acc1);
+    out[2] = hsum8(acc2);
+    out[3] = hsum8(acc3);
+}
+
+// dot_q4_0 of four weight rows with one activation row: per block, the four
+// rows' integer sums reduced together, then each row's fused multiply-add,
+// the four chains interleaved.
+LMRT_AVX2 void dot_x4_q4_0(int64_t n, const void *w, size_t row_bytes, const void *x, float out[4]) {
+    const auto *b = static_cast<const BlockQ8_0 *>(x);
+    const BlockQ4_0 *a[4];
+    for (int r = 0; r < 4; ++r) a[r] = reinterpret_cast<const BlockQ4_0 *>(static_cast<const uint8_t *>(w) + r * row_bytes);
+    float acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
+    for (int64_t k = 0; k < n / 32; ++k) {
+        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[k].qs));
+        alignas(16) int32_t sums[4];
+        _mm_store_si128(reinterpret_cast<__m128i *>(sums), hsum4_i32(dot_i8(q4_0_values(a[0][k]), qb), dot_i8(q4_0_values(a[1][k]), qb),
+                                                                     dot_i8(q4_0_values(a[2][k]), qb), dot_i8(q4_0_values(a[3][k]), qb)));
+        const float db = half_to_float(b[k].d);
+        acc0 = std::fma(static_cast<float>(sums[0]), half_to_float(a[0][k].d) * db, acc0);
+        acc1 = std::fma(static_cast<float>(sums[1]), half_to_float(a[1][k].d) * db, acc1);
+        acc2 = std::fma(static_cast<float>(sums[2]), half_to_float(a[2][k].d) * db, acc2);
+        acc3 = std::fma(static_cast<float>(sums[3]), half_to_float(a[3][k].d) * db, acc3);
+    }
+    out[0] = acc0;
+    out[1] = acc1;
+    out[2] = acc2;
+    out[3] = acc3;
+}
+
 // Sum over 32 elements of unsigned weights (< 64) times signed activations,
 // weighted per 16 elements by two int16 scales: 8 int32 lanes.
 LMRT_AVX2 inline __m256i scaled_dot_u8(__m256i q, __m256i x, __m256i scales16) {
@@ -359,8 +409,8 @@ const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_single<float, load_f32
 const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_f16, half_to_float, double>, nullptr,
                       dot_batched<uint16_t, load_f16, half_to_float>, dot_batched4<uint16_t, load_f16, half_to_float>};
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
-const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0, nullptr, nullptr, nullptr, dot4_q8_0};
-const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0, nullptr, nullptr, nullptr, dot4_q4_0, gemm_q4_0};
+const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0, nullptr, nullptr, nullptr, dot4_q8_0, dot_x4_q8_0};
+const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0, nullptr, nullptr, nullptr, dot4_q4_0, dot_x4_q4_0, gemm_q4_0};
 const MatKernels kQ4_K{"avx2", ActType::kQ8_K, nullptr, dot_q4_k<false>, dot_q4_k<true>};
 const MatKernels kQ5_K{"avx2", ActType::kQ8_K, nullptr, dot_q5_k};
 const MatKernels kQ6_K{"avx2", ActType::kQ8_K, nullptr, dot_q6_k};
