@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { SamplingOptions, TokenLogprob } from '../sampling/chain.js';
+import type { SpeculativeOptions } from '../speculative/options.js';
 
 /**
  * Options of {@link Model.generate} and {@link Model.stream}: sampling plus when to stop.
@@ -29,6 +30,12 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** Report each token's log-probability and this many most likely alternatives (0 to 20). Default: no log-probabilities. */
   logprobs?: number;
+  /**
+   * Guess ahead and let the model check the guesses in one step
+   * (speculative decoding): the same tokens when greedy, the same
+   * distribution when sampling, fewer steps when the guesses are right.
+   */
+  speculative?: SpeculativeOptions;
 }
 
 /**
@@ -69,6 +76,12 @@ export interface GenerationResult {
   timings: { prefillMs: number; decodeMs: number; tokensPerSecond: number };
   /** One entry per generated token, when {@link GenerateOptions.logprobs} was set. */
   logprobs?: TokenLogprob[];
+  /**
+   * With {@link GenerateOptions.speculative}: tokens guessed, guesses the
+   * model accepted, and verification steps (accepted / drafted is the
+   * acceptance rate; accepted / steps the mean accepted length).
+   */
+  speculation?: { drafted: number; accepted: number; steps: number };
 }
 
 /**

@@ -11,6 +11,7 @@
  * @module
  */
 import { Candidates } from '../sampling/candidates.js';
+import type { Draft, DraftLength, Drafter } from '../speculative/drafter.js';
 import { logprobsOf, Sampler, type TokenLogprob } from '../sampling/chain.js';
 import type { StreamingDetokenizer } from '../tokenizer/stream.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
@@ -25,6 +26,14 @@ export interface Feed {
   logits: boolean;
   /** Decoded tokens (fed one per step), not prompt rows: they sum in single-row order. */
   decode: boolean;
+  /** Logits for every row, not just the last: the last known token followed by guesses to verify. */
+  allLogits?: boolean;
+}
+
+/** Speculative decoding for a request: where its guesses come from, and how many to ask for. */
+export interface Speculation {
+  drafter: Drafter;
+  length: DraftLength;
 }
 
 export interface RequestHooks {
@@ -54,6 +63,10 @@ export class GenerationRequest {
   done = false;
   /** For a scoring request (maxTokens 0, see Model.logits): the last logits row. */
   lastLogits: Float32Array | undefined;
+  readonly speculation: Speculation | undefined;
+  #draft: Draft | undefined;
+  #p: Float64Array | undefined;
+  readonly #spec = { drafted: 0, accepted: 0, steps: 0 };
   readonly #tokens: number[] = [];
   readonly #sampler: Sampler | undefined;
   readonly #vocab: number;
@@ -67,8 +80,10 @@ export class GenerationRequest {
   #firstTokenAt: number | undefined;
 
   /** `sampler` undefined makes a scoring request: it feeds the prompt and keeps the last logits. */
-  constructor(prompt: number[], limits: ResolvedLimits, sampler: Sampler | undefined, tokenizer: Tokenizer, hooks: RequestHooks) {
+  constructor(prompt: number[], limits: ResolvedLimits, sampler: Sampler | undefined, tokenizer: Tokenizer, hooks: RequestHooks,
+    speculation?: Speculation) {
     this.prompt = prompt;
+    this.speculation = sampler ? speculation : undefined;
     this.limits = limits;
     this.hooks = hooks;
     this.#sampler = sampler;
@@ -93,7 +108,88 @@ export class GenerationRequest {
       return { tokens: this.prompt.slice(this.fed, end), position: this.fed, logits: end === known, decode: false };
     }
     const token = this.#tokens[this.fed - this.prompt.length]!;
+    if (this.#draft !== undefined && this.fed + 1 === known) {
+      return { tokens: [token, ...this.#draft.tokens], position: this.fed, logits: true, decode: true, allLogits: true };
+    }
     return { tokens: [token], position: this.fed, logits: this.fed + 1 === known, decode: true };
+  }
+
+  /**
+   * Asks the drafter for up to `max` guesses to verify in the next step
+   * (fewer when recent guesses failed, none past maxTokens); resolves to how
+   * many it holds. Only once decoding: the last known token is the next fed.
+   */
+  async draft(max: number): Promise<number> {
+    this.#draft = undefined;
+    const spec = this.speculation;
+    const known = this.prompt.length + this.#tokens.length;
+    if (spec === undefined || this.done || this.#tokens.length === 0 || this.fed + 1 !== known) return 0;
+    const want = Math.min(max, spec.length.next(), this.limits.maxTokens - this.#tokens.length - 1);
+    if (want <= 0) return 0;
+    const draft = await spec.drafter.propose([...this.prompt, ...this.#tokens], want);
+    if (draft.tokens.length === 0 || this.done) return 0;
+    this.#draft = { tokens: draft.tokens.slice(0, want), ...(draft.q ? { q: draft.q.slice(0, want) } : {}) };
+    return this.#draft.tokens.length;
+  }
+
+  /** Forgets the guesses (a step with them did not fit the KV cache). */
+  dropDraft(): void {
+    this.#draft = undefined;
+  }
+
+  /**
+   * The logits of a step that verified guesses: one row after the last
+   * known token and one after each guess. Greedy keeps the guesses the
+   * model itself picks, then its own next token; sampling accepts guess x
+   * with probability min(1, p(x)/q(x)) and on rejection draws from
+   * norm(max(0, p - q)) (Leviathan et al. 2023, Chen et al. 2023), where p
+   * is the model's distribution after the sampling chain and q the draft's;
+   * after all guesses, a bonus token from the last row. Rows past the first
+   * rejection leave the cache (`fed` drops to the kept ones; the scheduler
+   * truncates the sequence). Returns whether the request finished.
+   */
+  onDraftLogits(rows: Float32Array[]): boolean {
+    const draft = this.#draft!;
+    this.#draft = undefined;
+    const guesses = draft.tokens;
+    const sampler = this.#sampler!;
+    let accepted = 0;
+    let finished = false;
+    for (let i = 0; i <= guesses.length && !finished; ++i) {
+      const row = rows[i]!;
+      if (i === guesses.length) {
+        finished = this.#take(sampler.sample(row), row);
+        break;
+      }
+      const x = guesses[i]!;
+      let token: number;
+      if (sampler.greedy) {
+        token = sampler.sample(row);
+      } else {
+        const p = (this.#p ??= new Float64Array(this.#vocab));
+        sampler.distribution(row, p);
+        const q = draft.q?.[i];
+        const qx = q ? q[x]! : 1;
+        if (sampler.uniform() * qx < p[x]!) {
+          token = x;
+        } else {
+          // the residual max(0, p - q): q is all on x for a certain guess
+          for (let t = 0; t < p.length; ++t) p[t] = Math.max(0, p[t]! - (q ? q[t]! : t === x ? 1 : 0));
+          token = sampler.drawFrom(p);
+          if (token < 0) token = sampler.sample(row);
+        }
+      }
+      finished = this.#take(token, row);
+      if (token !== x) break;
+      ++accepted;
+    }
+    this.#spec.drafted += guesses.length;
+    this.#spec.accepted += accepted;
+    ++this.#spec.steps;
+    this.speculation?.length.record(guesses.length, accepted);
+    // the last known token and the accepted guesses stay in the cache
+    this.fed -= guesses.length - accepted;
+    return finished;
   }
 
   /** Rows of the next feed went into the cache. */
@@ -114,11 +210,16 @@ export class GenerationRequest {
       return this.#finish('length');
     }
     if (this.limits.maxTokens === 0) return this.#finish('length');
+    return this.#take(this.#sampler.sample(row), row);
+  }
+
+  // Appends a chosen token (row: the logits it was chosen from), streams it
+  // and checks the stopping rules. Returns whether the request finished.
+  #take(token: number, row: Float32Array): boolean {
     this.#firstTokenAt ??= performance.now();
-    const token = this.#sampler.sample(row);
     if (this.#ends.has(token)) return this.#finish('stop');
     this.#tokens.push(token);
-    this.#sampler.accept(token);
+    this.#sampler!.accept(token);
     this.#unsent.tokens.push(token);
     if (this.limits.logprobs !== undefined) {
       const lp = logprobsOf(row, 0, this.#vocab, token, this.limits.logprobs, this.#scratch);
@@ -162,6 +263,7 @@ export class GenerationRequest {
       timings: { prefillMs: first - start, decodeMs, tokensPerSecond: this.#tokens.length > 0 && decodeMs > 0 ? (this.#tokens.length / decodeMs) * 1000 : 0 },
     };
     if (this.limits.logprobs !== undefined) result.logprobs = this.#logprobs;
+    if (this.speculation !== undefined) result.speculation = { ...this.#spec };
     this.hooks.resolve(result);
     return true;
   }

@@ -12,6 +12,7 @@ import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
 import { resolveSamplingOptions, Sampler } from '../sampling/chain.js';
 import { blocksHeld, Scheduler } from '../scheduler/scheduler.js';
+import { resolveSpeculative } from '../speculative/options.js';
 import { Tokenizer, type DetokenizeOptions, type TokenizeOptions } from '../tokenizer/tokenizer.js';
 
 /**
@@ -408,12 +409,13 @@ export class Model {
   // first request computes the prompt and the others fork it.
   #submit(prompt: number[], options: GenerateOptions, onChunk: (chunk: GenerationChunk) => void, group?: { request?: GenerationRequest }): Promise<GenerationResult> {
     const limits = this.#limits(prompt, options);
+    const speculation = resolveSpeculative(options.speculative);
     return new Promise<GenerationResult>((resolve, reject) => {
       this.#check();
       const tooBig = this.#capacityError(prompt.length, limits.maxTokens);
       if (tooBig) return reject(tooBig);
       const sampler = new Sampler(options, this.#info.vocabSize);
-      const request = new GenerationRequest(prompt, limits, sampler, this.tokenizer, { onChunk, resolve, reject });
+      const request = new GenerationRequest(prompt, limits, sampler, this.tokenizer, { onChunk, resolve, reject }, speculation);
       const leader = group?.request;
       if (group !== undefined && leader === undefined) group.request = request;
       this.#scheduler.submit(request, leader);

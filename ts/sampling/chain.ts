@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { Candidates, ID_SPAN } from './candidates.js';
 import { randomSeed, Rng } from './rng.js';
-import { applyLogitBias, applyPenalties, draw, minP, temperature, topK, topP, typical } from './samplers.js';
+import { applyLogitBias, applyPenalties, draw, minP, softmax, temperature, topK, topP, typical } from './samplers.js';
 
 /**
  * How the next token is chosen. Every field is optional.
@@ -175,17 +175,80 @@ export class Sampler {
     if (o.temperature <= 0 && o.logitBias.size === 0 && o.repeatPenalty === 1 && o.frequencyPenalty === 0 && o.presencePenalty === 0) {
       return argmaxOf(row, offset, this.#vocab);
     }
+    const c = this.#adjusted(row, offset);
+    if (o.temperature <= 0) return c.ids[c.argmax()]!;
+    this.#narrow(c);
+    return draw(c, this.#rng.next(), this.#probs);
+  }
+
+  // The row's candidates with the penalties and biases applied.
+  #adjusted(row: Float32Array, offset: number): Candidates {
+    const o = this.options;
     const c = this.#candidates;
     c.fill(row, offset, this.#vocab);
     applyPenalties(c, this.#counts, { repeat: o.repeatPenalty, frequency: o.frequencyPenalty, presence: o.presencePenalty });
     applyLogitBias(c, o.logitBias);
-    if (o.temperature <= 0) return c.ids[c.argmax()]!;
+    return c;
+  }
+
+  // The truncations, then the temperature.
+  #narrow(c: Candidates): void {
+    const o = this.options;
     topK(c, o.topK);
     typical(c, o.typicalP, this.#probs, this.#score);
     topP(c, o.topP, this.#probs, this.#score);
     minP(c, o.minP);
     temperature(c, o.temperature);
-    return draw(c, this.#rng.next(), this.#probs);
+  }
+
+  /** Whether this sampler picks the most likely token (temperature 0): its distribution is one token. */
+  get greedy(): boolean {
+    return this.options.temperature <= 0;
+  }
+
+  /**
+   * The distribution `sample` draws from for this row, after the whole
+   * chain (penalties, bias, top-k, typical, top-p, min-p, temperature), as
+   * probabilities by token id in `out` (length: the vocabulary). For
+   * speculative decoding, which compares a draft's distribution with the
+   * target's. A greedy sampler's is all on its choice.
+   */
+  distribution(row: Float32Array, out: Float64Array, offset = 0): void {
+    out.fill(0);
+    if (this.greedy) {
+      out[this.sample(row, offset)] = 1;
+      return;
+    }
+    const c = this.#adjusted(row, offset);
+    this.#narrow(c);
+    softmax(c, this.#probs);
+    for (let i = 0; i < c.size; ++i) out[c.ids[i]!] = this.#probs[i]!;
+  }
+
+  /** A uniform draw in [0, 1) from this sampler's generator. */
+  uniform(): number {
+    return this.#rng.next();
+  }
+
+  /**
+   * Draws a token id from weights by id (any non-negative scale, at least
+   * one positive), with this sampler's generator: speculative decoding's
+   * residual distribution.
+   */
+  drawFrom(weights: Float64Array): number {
+    let total = 0;
+    for (let i = 0; i < weights.length; ++i) total += weights[i]!;
+    const u = this.#rng.next() * total;
+    let cum = 0;
+    let last = -1;
+    for (let i = 0; i < weights.length; ++i) {
+      const w = weights[i]!;
+      if (w <= 0) continue;
+      cum += w;
+      last = i;
+      if (u < cum) return i;
+    }
+    return last;
   }
 }
 

@@ -51,6 +51,7 @@ export class Scheduler {
   readonly #running: GenerationRequest[] = [];
   #loop: Promise<void> | undefined;
   #closed: LmrtError | undefined;
+  #skipDrafts = false;
 
   constructor(ctx: RawContext, options: SchedulerOptions) {
     this.#ctx = ctx;
@@ -122,7 +123,10 @@ export class Scheduler {
       if (this.#closed) return;
       this.#dropAborted();
       this.#admit();
-      const plan = this.#plan();
+      const drafted = this.#skipDrafts ? 0 : await this.#draft();
+      this.#skipDrafts = false;
+      if (this.#closed) return;
+      const plan = this.#plan(this.#options.chunk - drafted);
       if (plan.length === 0) return;
       let logits: Float32Array;
       try {
@@ -133,6 +137,12 @@ export class Scheduler {
       } catch (raw) {
         if (this.#closed) return;
         const err = fromNativeError(raw);
+        if (err.code === 'E_KV_FULL' && drafted > 0) {
+          // without the guesses first
+          for (const r of this.#running) r.dropDraft();
+          this.#skipDrafts = true;
+          continue;
+        }
         if (err.code === 'E_KV_FULL' && this.#preempt()) continue;
         // nothing was committed: the requests of this step fail, the others go on
         for (const { request } of plan) this.#fail(request, err, true);
@@ -144,6 +154,16 @@ export class Scheduler {
       for (const { request, feed } of plan) {
         request.fedRows(feed.tokens.length);
         if (!feed.logits) continue;
+        if (feed.allLogits) {
+          const rows = feed.tokens.map((_, k) => logits.subarray((row + k) * V, (row + k + 1) * V));
+          row += feed.tokens.length;
+          if (!request.done && !request.limits.signal?.aborted) this.#deliverDraft(request, rows);
+          else if (!request.done) {
+            request.abort();
+            this.#release(request);
+          }
+          continue;
+        }
         const logitsRow = logits.subarray(row * V, (row + 1) * V);
         ++row;
         if (request.done) continue;
@@ -176,6 +196,34 @@ export class Scheduler {
       this.#running.push(f);
       this.#deliver(f, logits);
     }
+  }
+
+  // Hands a request the logits of its verified guesses; the cache keeps
+  // the rows it accepted.
+  #deliverDraft(request: GenerationRequest, rows: Float32Array[]): void {
+    let finished: boolean;
+    try {
+      finished = request.onDraftLogits(rows);
+      if (!finished && this.#ctx.seqLength(request.seq) > request.fed) this.#ctx.seqTruncate(request.seq, request.fed);
+    } catch (err) {
+      this.#fail(request, err, true);
+      return;
+    }
+    if (finished) this.#release(request);
+  }
+
+  // Guesses for the decoding requests that speculate, within one prompt
+  // chunk's worth of rows in all; returns the rows they take.
+  async #draft(): Promise<number> {
+    let budget = this.#options.chunk;
+    let rows = 0;
+    for (const r of this.#running) {
+      if (r.speculation === undefined) continue;
+      const n = budget > 0 ? await r.draft(budget) : (r.dropDraft(), 0);
+      budget -= n;
+      rows += n;
+    }
+    return rows;
   }
 
   // Hands a request the logits after its last token; it leaves when done.
@@ -222,23 +270,25 @@ export class Scheduler {
     }
   }
 
-  // One decode row per request past its prompt; prompt chunks in order of
-  // arrival while the budget lasts.
-  #plan(): Planned[] {
+  // One decode row (and its guesses) per request past its prompt; prompt
+  // chunks in order of arrival while the budget lasts, the last one cut to
+  // what is left of it.
+  #plan(promptBudget: number): Planned[] {
     const plan: Planned[] = [];
-    let budget = this.#options.chunk;
+    let budget = promptBudget;
     let prefillOpen = true;
     for (const request of this.#running) {
-      const feed = request.nextFeed(this.#options.chunk);
       const prefill = request.fed < request.prompt.length;
       if (!prefill) {
-        plan.push({ request, feed });
+        plan.push({ request, feed: request.nextFeed(this.#options.chunk) });
         continue;
       }
-      if (!prefillOpen || feed.tokens.length > budget) {
-        prefillOpen = false; // first come, first served: no later prompt jumps ahead
+      // first come, first served: no later prompt jumps ahead of one that waits
+      if (!prefillOpen || budget <= 0) {
+        prefillOpen = false;
         continue;
       }
+      const feed = request.nextFeed(budget);
       budget -= feed.tokens.length;
       plan.push({ request, feed });
     }
@@ -251,7 +301,7 @@ export class Scheduler {
     let i = 0;
     for (const { request, feed } of plan) {
       feed.tokens.forEach((token, k) => {
-        const logits = k === feed.tokens.length - 1 && feed.logits ? RowFlag.logits : 0;
+        const logits = (k === feed.tokens.length - 1 && feed.logits) || feed.allLogits ? RowFlag.logits : 0;
         rows.set([request.seq, token, feed.position + k, logits | (feed.decode ? RowFlag.decode : 0)], 4 * i++);
       });
     }
