@@ -1,6 +1,6 @@
 /** `lmrt generate --model <gguf> --prompt <text> [sampling flags] [--json]`. */
 import { UsageError, type Command } from './command.js';
-import { MODEL_FLAGS, SAMPLING_FLAGS, generateOptionsFrom, openModel } from './generation-flags.js';
+import { MODEL_FLAGS, SAMPLING_FLAGS, SPECULATIVE_FLAGS, generateOptionsFrom, openModel } from './generation-flags.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -15,6 +15,7 @@ hf:owner/repo/file.gguf (downloaded into the cache first).`,
     { name: 'model', short: 'm', value: 'model', help: 'the model: a GGUF file, a URL or hf:owner/repo/file.gguf' },
     { name: 'prompt', short: 'p', value: 'text', help: 'the text to continue' },
     ...SAMPLING_FLAGS,
+    ...SPECULATIVE_FLAGS,
     { name: 'logprobs', value: 'N', help: 'report log-probabilities with the N most likely alternatives (with --json)' },
     ...MODEL_FLAGS,
     { name: 'json', help: 'print the whole result as JSON' },

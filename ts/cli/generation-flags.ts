@@ -38,6 +38,12 @@ export const SAMPLING_FLAGS: readonly Flag[] = [
   { name: 'ignore-eos', help: 'keep going past end-of-generation tokens' },
 ];
 
+export const SPECULATIVE_FLAGS: readonly Flag[] = [
+  { name: 'prompt-lookup', help: 'speculative decoding: guess what follows from earlier text (same output, fewer steps)' },
+  { name: 'ngram', value: 'N', help: 'with --prompt-lookup: the longest suffix to look up (default 3)' },
+  { name: 'draft-max', value: 'N', help: 'most tokens guessed per step (default 8)' },
+];
+
 /** A numeric flag's value (undefined when absent); throws naming the flag when it is not a number. */
 export function num(flag: string, v: string | boolean | string[] | undefined, integer = false): number | undefined {
   if (v === undefined) return undefined;
@@ -85,6 +91,12 @@ export function generateOptionsFrom(values: FlagValues): GenerateOptions {
   const stopTokens = list(values['stop-token']).map((t) => num('stop-token', t, true)!);
   if (stopTokens.length > 0) o.stopTokens = stopTokens;
   if (values['ignore-eos'] === true) o.ignoreEos = true;
+  const ngram = num('ngram', values.ngram, true), draftMax = num('draft-max', values['draft-max'], true);
+  if (values['prompt-lookup'] === true) {
+    o.speculative = { type: 'prompt-lookup', ...(ngram !== undefined ? { ngram } : {}), ...(draftMax !== undefined ? { maxDraftTokens: draftMax } : {}) };
+  } else if (ngram !== undefined || draftMax !== undefined) {
+    throw new InvalidArgumentError('--ngram and --draft-max go with --prompt-lookup');
+  }
   return o;
 }
 

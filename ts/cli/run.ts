@@ -1,6 +1,6 @@
 /** `lmrt run <model> [prompt]`: stream a continuation to the terminal. */
 import { UsageError, type Command } from './command.js';
-import { MODEL_FLAGS, SAMPLING_FLAGS, generateOptionsFrom, openModel, statsLine } from './generation-flags.js';
+import { MODEL_FLAGS, SAMPLING_FLAGS, SPECULATIVE_FLAGS, generateOptionsFrom, openModel, statsLine } from './generation-flags.js';
 import { writer, type CliIo } from './io.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -23,7 +23,7 @@ export const runCommand: Command = {
 into the cache first) and streams the continuation of [prompt] (or of
 standard input) as it is generated. Ctrl-C stops the generation. A summary
 (tokens, speed, finish reason) goes to standard error.`,
-  flags: [...SAMPLING_FLAGS, ...MODEL_FLAGS, { name: 'quiet', short: 'q', help: 'no summary line on standard error' }],
+  flags: [...SAMPLING_FLAGS, ...SPECULATIVE_FLAGS, ...MODEL_FLAGS, { name: 'quiet', short: 'q', help: 'no summary line on standard error' }],
   positionals: true,
   async run(values, positionals, io) {
     if (positionals.length === 0) throw new UsageError('a model is required');

@@ -1,0 +1,198 @@
+/**
+ * Speculative decoding never changes what the model produces: greedy gives
+ * the plain tokens exactly (alone and inside a batch), sampling gives the
+ * plain distribution (two-sample chi-square with fixed seeds), and rejected
+ * guesses leave nothing behind in the KV cache.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { InvalidArgumentError, loadModel, synthModel, type GenerateOptions, type Model } from '../../ts/index.js';
+import { lookupDraft } from '../../ts/speculative/prompt-lookup.js';
+import { DraftLength } from '../../ts/speculative/drafter.js';
+import { HAVE_MODELS, modelPath, STORIES, tempDir } from './helpers/models.js';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+const LOOKUP = { speculative: { type: 'prompt-lookup' } } as const;
+
+// A story that repeats itself: what follows its last words appeared before.
+const COPY_HEAVY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her dog. ' +
+  'One day, Lily saw a big red ball in the park. Once upon a time, there was a little girl named Lily. She loved to play outside';
+
+describe('prompt lookup drafts', () => {
+  it('are the tokens after the latest earlier match of the longest recurring suffix', () => {
+    expect(lookupDraft([1, 2, 3, 4, 9, 1, 2, 3], 3, 4)).toEqual([4, 9, 1, 2]);
+    expect(lookupDraft([1, 2, 3, 4, 1, 2, 5, 2, 3], 2, 3)).toEqual([4, 1, 2]); // [2, 3] recurs; the latest [2] would give 5
+    expect(lookupDraft([5, 6, 7, 8], 3, 4)).toEqual([]);
+    expect(lookupDraft([7, 1, 7], 3, 8)).toEqual([1, 7]); // stops at the end of the text
+    expect(lookupDraft([1, 2, 1, 2], 3, 0)).toEqual([]);
+  });
+
+  it('ask for fewer tokens after misses, none after many, and probe again later', () => {
+    const len = new DraftLength(0, 8, 4);
+    expect(len.next()).toBe(8);
+    len.record(8, 3);
+    expect(len.next()).toBe(4);
+    len.record(4, 4);
+    expect(len.next()).toBe(5);
+    len.record(5, 0);
+    expect(len.next()).toBe(2);
+    len.record(2, 0);
+    len.record(1, 0);
+    // at zero: no guesses, then one every fourth step
+    expect([len.next(), len.next(), len.next(), len.next(), len.next()]).toEqual([0, 0, 0, 1, 0]);
+    len.record(1, 1);
+    expect(len.next()).toBe(1);
+  });
+});
+
+async function synthetic(): Promise<string[]> {
+  const out: string[] = [];
+  for (const [arch, type] of [['llama', 'Q4_0'], ['qwen2', 'F16'], ['gpt2', 'Q8_0']] as const) {
+    const path = join(tmp.dir, `${arch}-${type}.gguf`);
+    await synthModel(path, { arch, preset: 'tiny', type, seed: 21 });
+    out.push(path);
+  }
+  return out;
+}
+
+// a copy-heavy prompt for a model of any vocabulary: a stretch of ids, twice
+function repeatingPrompt(model: Model): number[] {
+  const bos = model.tokenizer.specialTokens.bos;
+  const stretch = Array.from({ length: 24 }, (_, i) => 5 + ((i * 37) % Math.min(400, model.info.vocabSize - 10)));
+  return [...(bos !== undefined ? [bos] : []), ...stretch, ...stretch.slice(0, 12)];
+}
+
+describe('greedy speculative output is the plain output, token for token', () => {
+  it.skipIf(!HAVE_MODELS)('for every stories260K file, alone and inside a batch with plain requests', async () => {
+    for (const file of STORIES) {
+      using model = await loadModel(modelPath(file), { threads: 2, maxSequences: 6 });
+      const prompts = [COPY_HEAVY, COPY_HEAVY.slice(20), 'Lily and Ben went to the park. Lily and Ben', COPY_HEAVY.slice(50)];
+      const plain: number[][] = [];
+      for (const p of prompts) plain.push((await model.generate(p, { maxTokens: 64 })).tokens);
+      const alone = await model.generate(prompts[0]!, { maxTokens: 64, ...LOOKUP });
+      expect(alone.tokens, file).toEqual(plain[0]);
+      expect(alone.speculation!.accepted, `${file}: some guesses were right`).toBeGreaterThan(0);
+      // speculative and plain requests sharing steps
+      const mixed = await Promise.all(prompts.map((p, i) => model.generate(p, { maxTokens: 64, ...(i % 2 === 0 ? LOOKUP : {}) })));
+      mixed.forEach((r, i) => expect(r.tokens, `${file} request ${i}`).toEqual(plain[i]));
+      expect(model.kvStats.blocksUsed).toBe(0);
+    }
+  });
+
+  it('for synthetic llama, qwen2 and gpt2 models, alone and four at once', async () => {
+    for (const path of await synthetic()) {
+      using model = await loadModel(path, { threads: 2 });
+      const prompt = repeatingPrompt(model);
+      const plain = await model.generate(prompt, { maxTokens: 40, ignoreEos: true });
+      const spec = await model.generate(prompt, { maxTokens: 40, ignoreEos: true, speculative: { type: 'prompt-lookup', ngram: 2, maxDraftTokens: 6 } });
+      expect(spec.tokens, path).toEqual(plain.tokens);
+      expect(spec.speculation!.drafted, `${path}: guesses were made`).toBeGreaterThan(0);
+      const four = await Promise.all([0, 1, 2, 3].map(() => model.generate(prompt, { maxTokens: 40, ignoreEos: true, ...LOOKUP })));
+      for (const r of four) expect(r.tokens, path).toEqual(plain.tokens);
+      expect(model.kvStats.blocksUsed).toBe(0);
+    }
+  });
+});
+
+// Two-sample chi-square over the categories both samples reach at least 5
+// times in all (the rest pooled); returns the statistic and its degrees of freedom.
+function chiSquare(a: number[], b: number[]): { stat: number; df: number } {
+  const counts = new Map<number, [number, number]>();
+  for (const t of a) (counts.get(t) ?? counts.set(t, [0, 0]).get(t)!)[0]++;
+  for (const t of b) (counts.get(t) ?? counts.set(t, [0, 0]).get(t)!)[1]++;
+  const cells: [number, number][] = [];
+  const pooled: [number, number] = [0, 0];
+  for (const c of counts.values()) {
+    if (c[0] + c[1] >= 10) cells.push(c);
+    else {
+      pooled[0] += c[0];
+      pooled[1] += c[1];
+    }
+  }
+  if (pooled[0] + pooled[1] > 0) cells.push(pooled);
+  const na = a.length, nb = b.length;
+  let stat = 0;
+  for (const [x, y] of cells) {
+    const total = x + y;
+    const ea = (total * na) / (na + nb), eb = (total * nb) / (na + nb);
+    stat += (x - ea) ** 2 / ea + (y - eb) ** 2 / eb;
+  }
+  return { stat, df: cells.length - 1 };
+}
+
+// The chi-square quantile at 1 - 0.001 (Wilson-Hilferty): a fixed level for fixed seeds.
+function critical(df: number): number {
+  const z = 3.090232; // standard normal quantile at 0.999
+  const h = 2 / (9 * df);
+  return df * (1 - h + z * Math.sqrt(h)) ** 3;
+}
+
+describe('sampled speculative output has the plain distribution', () => {
+  const RUNS = 1200;
+
+  // the first and third generated token of RUNS seeded runs, 24 at a time
+  async function firstAndThird(model: Model, prompt: number[], options: GenerateOptions, seed0: number): Promise<[number[], number[]]> {
+    const first: number[] = [], third: number[] = [];
+    for (let start = 0; start < RUNS; start += 24) {
+      const batch = await Promise.all(Array.from({ length: Math.min(24, RUNS - start) }, (_, i) =>
+        model.generate(prompt, { ...options, maxTokens: 3, ignoreEos: true, seed: seed0 + start + i })));
+      for (const r of batch) {
+        first.push(r.tokens[0]!);
+        third.push(r.tokens[2]!);
+      }
+    }
+    return [first, third];
+  }
+
+  it.skipIf(!HAVE_MODELS)('at temperature 1, and with top-p 0.9, with a deliberately poor draft', async () => {
+    using model = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2, maxSequences: 24, contextSize: 16384 });
+    // every token of the vocabulary once, in a scrambled order: whatever is
+    // generated recurs in the prompt, and what followed it there is a poor guess
+    const V = model.info.vocabSize;
+    const prompt = [1, ...Array.from({ length: V - 3 }, (_, i) => 3 + ((i * 211) % (V - 3)))];
+    for (const sampling of [{ temperature: 1 }, { temperature: 1, topP: 0.9 }]) {
+      const [plain1, plain3] = await firstAndThird(model, prompt, sampling, 1_000_000);
+      const spec: GenerateOptions = { ...sampling, speculative: { type: 'prompt-lookup', ngram: 1, maxDraftTokens: 4 } };
+      const [spec1, spec3] = await firstAndThird(model, prompt, spec, 2_000_000);
+      for (const [name, a, b] of [['first', plain1, spec1], ['third', plain3, spec3]] as const) {
+        const { stat, df } = chiSquare(a, b);
+        expect(df, `${name} token: enough categories`).toBeGreaterThan(5);
+        expect(stat, `${name} token, ${JSON.stringify(sampling)}: chi-square ${stat.toFixed(1)} on ${df} df`).toBeLessThan(critical(df));
+      }
+      // the test has power: a shifted temperature is caught at the same level
+      const [hot1] = await firstAndThird(model, prompt, { ...sampling, temperature: 1.5 }, 3_000_000);
+      const shifted = chiSquare(plain1, hot1);
+      expect(shifted.stat).toBeGreaterThan(critical(shifted.df));
+    }
+    expect(model.kvStats.blocksUsed).toBe(0);
+  }, 120_000);
+});
+
+describe('rolling back rejected guesses', () => {
+  it.skipIf(!HAVE_MODELS)('leaves no blocks behind and no trace in what later requests compute', async () => {
+    const prompt = COPY_HEAVY;
+    using cold = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2 });
+    const want = await cold.generate(`${prompt} and`, { maxTokens: 48 });
+    using model = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2, contextSize: 1024 });
+    for (let i = 0; i < 4; ++i) {
+      const r = await model.generate(prompt, { maxTokens: 48, temperature: 0.8, seed: i, ...LOOKUP });
+      expect(r.speculation!.drafted).toBeGreaterThan(r.speculation!.accepted); // some guesses were rejected
+      expect(model.kvStats.blocksUsed).toBe(0);
+    }
+    // the cached blocks of those runs serve this prompt's prefix: it must still give the cold tokens
+    const later = await model.generate(`${prompt} and`, { maxTokens: 48 });
+    expect(later.usage.cachedTokens).toBeGreaterThan(0);
+    expect(later.tokens).toEqual(want.tokens);
+  });
+
+  it('bad options are named', async () => {
+    const path = join(tmp.dir, 'opts.gguf');
+    await synthModel(path, { arch: 'llama', preset: 'tiny', type: 'F32', seed: 1 });
+    using model = await loadModel(path, { threads: 1 });
+    expect(() => model.generate([1, 2], { speculative: { type: 'lookahead' } as never })).toThrow(InvalidArgumentError);
+    expect(() => model.generate([1, 2], { speculative: { type: 'prompt-lookup', ngram: 0 } })).toThrow(/speculative.ngram must be an integer from 1 to 64, got 0/);
+    expect(() => model.generate([1, 2], { speculative: { type: 'prompt-lookup', maxDraftTokens: 2.5 } })).toThrow(/maxDraftTokens/);
+  });
+});
