@@ -24,7 +24,7 @@ export {
   loadModel, Model, type LoadModelOptions, type KvCacheType, type ChatOptions, type ModelInfo, type KvStats, type SchedulerStats,
 } from './model/model.js';
 export type { GenerateOptions, GenerationResult, GenerationChunk, FinishReason } from './generation/options.js';
-export type { SpeculativeOptions, PromptLookupOptions } from './speculative/options.js';
+export type { SpeculativeOptions, PromptLookupOptions, DraftModelOptions } from './speculative/options.js';
 export { GenerationStream } from './generation/stream.js';
 export { Sampler, type SamplingOptions, type ResolvedSamplingOptions, type TokenLogprob } from './sampling/chain.js';
 export { renderChatTemplate, type ChatMessage, type ChatTemplateInput } from './chat/template.js';

@@ -154,6 +154,23 @@ describe.skipIf(!HAVE_MODELS)('lmrt run and lmrt chat, spawned', () => {
     expect(bad.err).toMatch(/--kv-cache-type must be f16, bf16 or q8_0, got 'f8'/);
   });
 
+  it('--draft and --prompt-lookup guess ahead and print exactly what plain decoding prints', async () => {
+    const want = await model!.generate('Once upon a time', { maxTokens: 40 });
+    const drafted = await lmrt(['run', modelPath('stories260K-f32.gguf'), 'Once upon a time', '-n', '40', '-t', '2', '-q',
+      '--draft', modelPath('stories260K-q4_0.gguf'), '--draft-max', '4']);
+    expect(drafted.code).toBe(0);
+    expect(drafted.out).toBe(`${want.text}\n`);
+    const looked = await lmrt(['generate', '-m', modelPath('stories260K-f32.gguf'), '-p', 'Once upon a time', '-n', '40', '-t', '2',
+      '--prompt-lookup', '--ngram', '2', '--json']);
+    expect(looked.code).toBe(0);
+    const r = JSON.parse(looked.out) as { tokens: number[]; speculation: { drafted: number } };
+    expect(r.tokens).toEqual(want.tokens);
+    expect(r.speculation.drafted).toBeGreaterThanOrEqual(0);
+    const both = await lmrt(['run', modelPath('stories260K-f32.gguf'), 'Hi', '--prompt-lookup', '--draft', modelPath('stories260K-q4_0.gguf')]);
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/--draft and --prompt-lookup are two ways to guess: pick one/);
+  });
+
   it('chat on a model without a template says so', async () => {
     const r = await lmrt(['chat', modelPath('stories260K-f32.gguf')], undefined, 'hi\n');
     expect(r.code).toBe(1);

@@ -136,3 +136,26 @@ describe.skipIf(!HAVE_MODELS)('OpenAI-compatible server', () => {
     expect(logs.some((l) => l.path === '/v1/completions' && l.status === 200 && typeof l.ms === 'number')).toBe(true);
   });
 });
+
+describe.skipIf(!HAVE_MODELS)('a server with a draft model', () => {
+  it('answers exactly as without it, streamed or not, for concurrent requests', async () => {
+    using target = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2, maxSequences: 4 });
+    using draft = await loadModel(modelPath('stories260K-q4_0.gguf'), { threads: 2, contextSize: 16 });
+    const spec = createServer({ model: target, speculative: { draft }, log: null });
+    const base = (await spec.listen(0)).url;
+    try {
+      const c = new OpenAI({ apiKey: 'none', baseURL: `${base}/v1`, maxRetries: 0 });
+      const prompts = ['Once upon a time', 'Lily and Ben', 'The cat sat'];
+      const want = await Promise.all(prompts.map((p) => target.generate(p, { maxTokens: 40 })));
+      const got = await Promise.all(prompts.map((p) => c.completions.create({ model: 'x', prompt: p, max_tokens: 40, temperature: 0 })));
+      got.forEach((r, i) => expect(r.choices[0]!.text).toBe(want[i]!.text));
+      let streamed = '';
+      for await (const chunk of await c.completions.create({ model: 'x', prompt: prompts[0]!, max_tokens: 40, temperature: 0, stream: true })) {
+        streamed += chunk.choices[0]?.text ?? '';
+      }
+      expect(streamed).toBe(want[0]!.text);
+    } finally {
+      await spec.close();
+    }
+  });
+});

@@ -7,7 +7,10 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { InvalidArgumentError, loadModel, synthModel, type GenerateOptions, type Model } from '../../ts/index.js';
+import { readFileSync } from 'node:fs';
+
+import { InvalidArgumentError, inspectGguf, loadModel, loadTokenizer, synthModel, writeGguf, type GenerateOptions, type GgufTensorSpec, type Model } from '../../ts/index.js';
+import { checkSameVocabulary } from '../../ts/speculative/draft-model.js';
 import { lookupDraft } from '../../ts/speculative/prompt-lookup.js';
 import { DraftLength } from '../../ts/speculative/drafter.js';
 import { HAVE_MODELS, modelPath, STORIES, tempDir } from './helpers/models.js';
@@ -96,6 +99,63 @@ describe('greedy speculative output is the plain output, token for token', () =>
   });
 });
 
+// stories260K-f32 with its attention and feed-forward weights replaced by
+// noise: the same vocabulary, poor guesses
+async function poorDraft(): Promise<string> {
+  const src = modelPath('stories260K-f32.gguf');
+  const file = await inspectGguf(src);
+  const bytes = readFileSync(src);
+  const tensors: GgufTensorSpec[] = file.tensors.map((t, i) => ({
+    name: t.name,
+    type: t.type as GgufTensorSpec['type'],
+    shape: t.shape,
+    data: /attn_(q|k|v|output)|ffn_(gate|up|down)/.test(t.name)
+      ? { fill: 'uniform', scale: 0.3, seed: i }
+      : bytes.subarray(file.dataOffset + t.offset, file.dataOffset + t.offset + t.byteLength),
+  }));
+  const path = join(tmp.dir, 'poor-draft.gguf');
+  await writeGguf(path, { metadata: file.metadata, metadataTypes: file.metadataTypes, tensors, alignment: file.alignment });
+  return path;
+}
+
+describe('draft model', () => {
+  it.skipIf(!HAVE_MODELS)('greedy: every stories260K file gives its plain tokens with a draft, with itself as draft, and batched', async () => {
+    using q4 = await loadModel(modelPath('stories260K-q4_0.gguf'), { threads: 2 });
+    using f32 = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2 });
+    for (const file of STORIES) {
+      using model = await loadModel(modelPath(file), { threads: 2, maxSequences: 6 });
+      const draft = file.includes('q4_0') ? f32 : q4;
+      const prompts = ['Once upon a time, there was a little girl named Lily.', 'Lily and Ben went to the park.', 'The sun was hot.'];
+      const plain: number[][] = [];
+      for (const p of prompts) plain.push((await model.generate(p, { maxTokens: 80 })).tokens);
+      const drafted = await model.generate(prompts[0]!, { maxTokens: 80, speculative: { draft } });
+      expect(drafted.tokens, file).toEqual(plain[0]);
+      expect(drafted.speculation!.accepted, file).toBeGreaterThan(0);
+      const self = await model.generate(prompts[0]!, { maxTokens: 80, speculative: { draft: model } });
+      expect(self.tokens, file).toEqual(plain[0]);
+      // its own draft guesses right until the end
+      expect(self.speculation!.accepted, file).toBe(self.speculation!.drafted);
+      // draft-model, prompt-lookup and plain requests in shared steps
+      const specs = [{ speculative: { draft } }, LOOKUP, {}] as const;
+      const mixed = await Promise.all(prompts.map((p, i) => model.generate(p, { maxTokens: 80, ...specs[i] })));
+      mixed.forEach((r, i) => expect(r.tokens, `${file} request ${i}`).toEqual(plain[i]));
+      expect(model.kvStats.blocksUsed).toBe(0);
+    }
+  });
+
+  it.skipIf(!HAVE_MODELS)('must share the target\'s vocabulary: the first differing tokens are named', async () => {
+    using target = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 1 });
+    const other = join(tmp.dir, 'other-vocab.gguf');
+    await synthModel(other, { arch: 'llama', preset: 'tiny', type: 'F32', seed: 2 });
+    using wrong = await loadModel(other, { threads: 1 });
+    expect(wrong.info.vocabSize).toBe(target.info.vocabSize);
+    expect(() => target.generate('Hi', { speculative: { draft: wrong } })).toThrow(/draft model's vocabulary differs from the target's \(token: target vs draft\): \d+: ".*" vs ".*"/);
+    // a vocabulary of another size (a vocabulary-only file: compared as the drafter compares them)
+    using bigger = await loadTokenizer(modelPath('vocab/ggml-vocab-llama-spm.gguf'));
+    expect(() => checkSameVocabulary(target.tokenizer, bigger)).toThrow(/draft model's vocabulary has 32000 tokens and the target's 512/);
+  });
+});
+
 // Two-sample chi-square over the categories both samples reach at least 5
 // times in all (the rest pooled); returns the statistic and its degrees of freedom.
 function chiSquare(a: number[], b: number[]): { stat: number; df: number } {
@@ -131,6 +191,8 @@ function critical(df: number): number {
 
 describe('sampled speculative output has the plain distribution', () => {
   const RUNS = 1200;
+  let poorPath: string | undefined;
+  const poorDraftPath = async (): Promise<string> => (poorPath ??= await poorDraft());
 
   // the first and third generated token of RUNS seeded runs, 24 at a time
   async function firstAndThird(model: Model, prompt: number[], options: GenerateOptions, seed0: number): Promise<[number[], number[]]> {
@@ -154,12 +216,20 @@ describe('sampled speculative output has the plain distribution', () => {
     const prompt = [1, ...Array.from({ length: V - 3 }, (_, i) => 3 + ((i * 211) % (V - 3)))];
     for (const sampling of [{ temperature: 1 }, { temperature: 1, topP: 0.9 }]) {
       const [plain1, plain3] = await firstAndThird(model, prompt, sampling, 1_000_000);
+      // a poor prompt-lookup draft
       const spec: GenerateOptions = { ...sampling, speculative: { type: 'prompt-lookup', ngram: 1, maxDraftTokens: 4 } };
       const [spec1, spec3] = await firstAndThird(model, prompt, spec, 2_000_000);
       for (const [name, a, b] of [['first', plain1, spec1], ['third', plain3, spec3]] as const) {
         const { stat, df } = chiSquare(a, b);
         expect(df, `${name} token: enough categories`).toBeGreaterThan(5);
         expect(stat, `${name} token, ${JSON.stringify(sampling)}: chi-square ${stat.toFixed(1)} on ${df} df`).toBeLessThan(critical(df));
+      }
+      // and with a poor draft model (its guesses mostly rejected, its q far from p)
+      using poor = await loadModel(await poorDraftPath(), { threads: 2 });
+      const [draft1, draft3] = await firstAndThird(model, prompt, { ...sampling, speculative: { draft: poor, maxDraftTokens: 3 } }, 4_000_000);
+      for (const [name, a, b] of [['first', plain1, draft1], ['third', plain3, draft3]] as const) {
+        const { stat, df } = chiSquare(a, b);
+        expect(stat, `draft model, ${name} token, ${JSON.stringify(sampling)}: chi-square ${stat.toFixed(1)} on ${df} df`).toBeLessThan(critical(df));
       }
       // the test has power: a shifted temperature is caught at the same level
       const [hot1] = await firstAndThird(model, prompt, { ...sampling, temperature: 1.5 }, 3_000_000);

@@ -1,6 +1,6 @@
 /** `lmrt generate --model <gguf> --prompt <text> [sampling flags] [--json]`. */
 import { UsageError, type Command } from './command.js';
-import { MODEL_FLAGS, SAMPLING_FLAGS, SPECULATIVE_FLAGS, generateOptionsFrom, openModel } from './generation-flags.js';
+import { MODEL_FLAGS, SAMPLING_FLAGS, SPECULATIVE_FLAGS, generateOptionsFrom, openDraft, openModel } from './generation-flags.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -27,6 +27,8 @@ hf:owner/repo/file.gguf (downloaded into the cache first).`,
     const options = generateOptionsFrom(values);
     if (values.logprobs !== undefined) options.logprobs = Number(values.logprobs);
     using model = await openModel(values.model as string | undefined, values, io);
+    const draft = await openDraft(values, options, io);
+    using _draft = draft ?? { [Symbol.dispose]: () => undefined };
     const r = await model.generate(String(values.prompt), options);
     io.out(values.json ? JSON.stringify(r) : r.text);
     return 0;

@@ -39,10 +39,25 @@ export const SAMPLING_FLAGS: readonly Flag[] = [
 ];
 
 export const SPECULATIVE_FLAGS: readonly Flag[] = [
-  { name: 'prompt-lookup', help: 'speculative decoding: guess what follows from earlier text (same output, fewer steps)' },
+  { name: 'draft', value: 'gguf', help: 'speculative decoding with this smaller model (same vocabulary) guessing ahead: same output, fewer steps' },
+  { name: 'prompt-lookup', help: 'speculative decoding guessing from earlier text instead' },
   { name: 'ngram', value: 'N', help: 'with --prompt-lookup: the longest suffix to look up (default 3)' },
-  { name: 'draft-max', value: 'N', help: 'most tokens guessed per step (default 8)' },
+  { name: 'draft-max', value: 'N', help: 'most tokens guessed per step (default 5 with --draft, 8 with --prompt-lookup)' },
 ];
+
+/**
+ * Loads the --draft model when given (the caller disposes it) and sets the
+ * speculative options for it.
+ */
+export async function openDraft(values: FlagValues, options: GenerateOptions, io: CliIo): Promise<Model | undefined> {
+  if (values.draft === undefined) return undefined;
+  if (values['prompt-lookup'] === true) throw new InvalidArgumentError('--draft and --prompt-lookup are two ways to guess: pick one');
+  const draftMax = num('draft-max', values['draft-max'], true);
+  // the draft's own context goes unused (drafting runs in one the target makes): keep it small
+  const draft = await openModel(String(values.draft), { ...values, 'context-size': '16' }, io);
+  options.speculative = { draft, ...(draftMax !== undefined ? { maxDraftTokens: draftMax } : {}) };
+  return draft;
+}
 
 /** A numeric flag's value (undefined when absent); throws naming the flag when it is not a number. */
 export function num(flag: string, v: string | boolean | string[] | undefined, integer = false): number | undefined {
@@ -94,8 +109,8 @@ export function generateOptionsFrom(values: FlagValues): GenerateOptions {
   const ngram = num('ngram', values.ngram, true), draftMax = num('draft-max', values['draft-max'], true);
   if (values['prompt-lookup'] === true) {
     o.speculative = { type: 'prompt-lookup', ...(ngram !== undefined ? { ngram } : {}), ...(draftMax !== undefined ? { maxDraftTokens: draftMax } : {}) };
-  } else if (ngram !== undefined || draftMax !== undefined) {
-    throw new InvalidArgumentError('--ngram and --draft-max go with --prompt-lookup');
+  } else if (ngram !== undefined || (draftMax !== undefined && values.draft === undefined)) {
+    throw new InvalidArgumentError('--ngram goes with --prompt-lookup, --draft-max with --prompt-lookup or --draft');
   }
   return o;
 }

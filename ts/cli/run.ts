@@ -1,6 +1,6 @@
 /** `lmrt run <model> [prompt]`: stream a continuation to the terminal. */
 import { UsageError, type Command } from './command.js';
-import { MODEL_FLAGS, SAMPLING_FLAGS, SPECULATIVE_FLAGS, generateOptionsFrom, openModel, statsLine } from './generation-flags.js';
+import { MODEL_FLAGS, SAMPLING_FLAGS, SPECULATIVE_FLAGS, generateOptionsFrom, openDraft, openModel, statsLine } from './generation-flags.js';
 import { writer, type CliIo } from './io.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -30,6 +30,8 @@ standard input) as it is generated. Ctrl-C stops the generation. A summary
     const options = generateOptionsFrom(values);
     const prompt = await promptFrom(positionals, io);
     using model = await openModel(positionals[0], values, io);
+    const draft = await openDraft(values, options, io);
+    using _draft = draft ?? { [Symbol.dispose]: () => undefined };
     const controller = new AbortController();
     const unhook = io.onInterrupt?.(() => controller.abort());
     try {

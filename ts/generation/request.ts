@@ -115,18 +115,22 @@ export class GenerationRequest {
   }
 
   /**
-   * Asks the drafter for up to `max` guesses to verify in the next step
-   * (fewer when recent guesses failed, none past maxTokens); resolves to how
-   * many it holds. Only once decoding: the last known token is the next fed.
+   * How many guesses to ask for in the next step, at most `max`: fewer
+   * when recent guesses failed, none past maxTokens, none before decoding
+   * (the last known token must be the next fed).
    */
-  async draft(max: number): Promise<number> {
-    this.#draft = undefined;
+  draftWant(max: number): number {
     const spec = this.speculation;
     const known = this.prompt.length + this.#tokens.length;
     if (spec === undefined || this.done || this.#tokens.length === 0 || this.fed + 1 !== known) return 0;
-    const want = Math.min(max, spec.length.next(), this.limits.maxTokens - this.#tokens.length - 1);
-    if (want <= 0) return 0;
-    const draft = await spec.drafter.propose([...this.prompt, ...this.#tokens], want);
+    return Math.max(0, Math.min(max, spec.length.next(), this.limits.maxTokens - this.#tokens.length - 1));
+  }
+
+  /** Asks the drafter for `want` guesses to verify in the next step; resolves to how many it holds. */
+  async draft(want: number): Promise<number> {
+    this.#draft = undefined;
+    if (want <= 0 || this.speculation === undefined) return 0;
+    const draft = await this.speculation.drafter.propose([...this.prompt, ...this.#tokens], want);
     if (draft.tokens.length === 0 || this.done) return 0;
     this.#draft = { tokens: draft.tokens.slice(0, want), ...(draft.q ? { q: draft.q.slice(0, want) } : {}) };
     return this.#draft.tokens.length;

@@ -12,6 +12,8 @@ import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
 import { resolveSamplingOptions, Sampler } from '../sampling/chain.js';
 import { blocksHeld, Scheduler } from '../scheduler/scheduler.js';
+import { checkSameVocabulary, DraftEngine, lazyDrafter } from '../speculative/draft-model.js';
+import type { Drafter } from '../speculative/drafter.js';
 import { resolveSpeculative } from '../speculative/options.js';
 import { Tokenizer, type DetokenizeOptions, type TokenizeOptions } from '../tokenizer/tokenizer.js';
 
@@ -165,9 +167,17 @@ export class Model {
   /** The model's tokenizer. */
   readonly tokenizer: Tokenizer;
   #disposed = false;
+  readonly #threads: number | undefined;
+  readonly #maxSequences: number;
+  // draft contexts this model serves as target, by draft model
+  readonly #draftEngines = new Map<Model, Promise<DraftEngine>>();
+  // draft contexts built on this model's weights (closed before they go)
+  readonly #lentContexts = new Set<DraftEngine>();
 
   /** @internal */
-  constructor(raw: RawModel, context: RawContext, batchSize: number, maxSequences: number) {
+  constructor(raw: RawModel, context: RawContext, batchSize: number, maxSequences: number, threads?: number) {
+    this.#threads = threads;
+    this.#maxSequences = maxSequences;
     this.#raw = raw;
     this.#context = context;
     this.#info = raw.info();
@@ -405,11 +415,32 @@ export class Model {
       `and up to ${maxTokens} new ones) but the KV cache holds ${capacity}: shorten it, lower maxTokens or load the model with a larger contextSize`);
   }
 
+  // A drafter on `draft` for one request: its sequence lives in a context of
+  // the draft's weights that this model keeps (one per draft model).
+  #drafter(draft: Model, sampling: GenerateOptions): Drafter {
+    if (!(draft instanceof Model) || draft.#disposed) throw new InvalidArgumentError('speculative.draft must be a loaded, not disposed, Model');
+    let engine = this.#draftEngines.get(draft);
+    if (engine === undefined) {
+      checkSameVocabulary(this.tokenizer, draft.tokenizer);
+      const capacity = this.#capacity();
+      engine = callNative(() => draft.#raw.createContext({
+        contextSize: capacity, batchSize: this.#batchSize + this.#maxSequences, ...(this.#threads !== undefined ? { threads: this.#threads } : {}),
+      })).then((ctx) => {
+        const e = new DraftEngine(ctx, draft.#info.vocabSize, this.#batchSize);
+        if (draft.#disposed || this.#disposed) e.dispose();
+        else draft.#lentContexts.add(e);
+        return e;
+      });
+      this.#draftEngines.set(draft, engine);
+    }
+    return lazyDrafter(engine, sampling);
+  }
+
   // Queues one generation with the scheduler; in a group (streamMany), the
   // first request computes the prompt and the others fork it.
   #submit(prompt: number[], options: GenerateOptions, onChunk: (chunk: GenerationChunk) => void, group?: { request?: GenerationRequest }): Promise<GenerationResult> {
     const limits = this.#limits(prompt, options);
-    const speculation = resolveSpeculative(options.speculative);
+    const speculation = resolveSpeculative(options.speculative, (draft, sampling) => this.#drafter(draft, sampling), options);
     return new Promise<GenerationResult>((resolve, reject) => {
       this.#check();
       const tooBig = this.#capacityError(prompt.length, limits.maxTokens);
@@ -427,6 +458,8 @@ export class Model {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#scheduler.close(new InvalidArgumentError('the model was disposed while the request ran'));
+    for (const e of this.#lentContexts) e.dispose();
+    for (const e of this.#draftEngines.values()) void e.then((engine) => engine.dispose(), () => undefined);
     this.#context.dispose();
     this.tokenizer.dispose();
     this.#raw.dispose();
@@ -470,7 +503,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   try {
     // a step holds a prompt chunk and one decode row per running request
     const context = await callNative(() => raw.createContext({ contextSize, batchSize: batchSize + maxSequences, threads, kvType: KV_TYPE_IDS[kvCacheType] }));
-    return new Model(raw, context, batchSize, maxSequences);
+    return new Model(raw, context, batchSize, maxSequences, threads);
   } catch (err) {
     raw.dispose();
     throw err;

@@ -213,17 +213,18 @@ export class Scheduler {
   }
 
   // Guesses for the decoding requests that speculate, within one prompt
-  // chunk's worth of rows in all; returns the rows they take.
+  // chunk's worth of rows in all (asked for together, so that a draft
+  // model makes them in shared steps); returns the rows they take.
   async #draft(): Promise<number> {
     let budget = this.#options.chunk;
-    let rows = 0;
+    const asked: Promise<number>[] = [];
     for (const r of this.#running) {
       if (r.speculation === undefined) continue;
-      const n = budget > 0 ? await r.draft(budget) : (r.dropDraft(), 0);
-      budget -= n;
-      rows += n;
+      const want = r.draftWant(budget);
+      budget -= want;
+      asked.push(r.draft(want));
     }
-    return rows;
+    return (await Promise.all(asked)).reduce((a, b) => a + b, 0);
   }
 
   // Hands a request the logits after its last token; it leaves when done.
@@ -329,12 +330,14 @@ export class Scheduler {
     }
     const at = this.#running.indexOf(request);
     if (at >= 0) this.#running.splice(at, 1);
+    request.speculation?.drafter.dispose?.();
     if (request.seq >= 0 && !this.#closed) this.#ctx.seqRelease(request.seq);
     request.seq = -1;
   }
 
   #fail(request: GenerationRequest, err: unknown, release: boolean): void {
     if (release) this.#release(request);
+    else request.speculation?.drafter.dispose?.();
     if (!request.done) {
       request.done = true;
       request.hooks.reject(err);

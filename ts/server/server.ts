@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import { LmrtError } from '../errors.js';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generation/options.js';
 import { loadModel, type LoadModelOptions, type Model } from '../model/model.js';
+import type { SpeculativeOptions } from '../speculative/options.js';
 import { Metrics } from './metrics.js';
 import {
   chatLogprobs, completionLogprobs, finishReason, HttpError, parseChat, parseCompletion, usageOf, type RequestLimits,
@@ -44,6 +45,8 @@ export interface ServerOptions {
   limits?: Partial<RequestLimits>;
   /** Where access log entries go (default: one JSON line each on standard error; `null` for none). */
   log?: ((entry: Record<string, unknown>) => void) | null;
+  /** Speculative decoding for every request (e.g. `{ draft: smallModel }`); answers are unchanged by it. */
+  speculative?: SpeculativeOptions;
 }
 
 /**
@@ -159,7 +162,7 @@ export function createServer(options: ServerOptions): LmrtServer {
   ): Promise<GenerationResult[]> {
     const { n, ...base } = o;
     // n completions: the prompt is computed once and forked
-    const runs = m.streamMany(prompt, n, { ...base, signal }).map((s, i) => {
+    const runs = m.streamMany(prompt, n, { ...base, signal, ...(options.speculative ? { speculative: options.speculative } : {}) }).map((s, i) => {
       return (async () => {
         let last = 0;
         for await (const c of s) {

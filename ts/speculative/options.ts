@@ -3,6 +3,8 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import type { Model } from '../model/model.js';
+import type { SamplingOptions } from '../sampling/chain.js';
 import { DraftLength, type Drafter } from './drafter.js';
 import { PromptLookupDrafter } from './prompt-lookup.js';
 
@@ -28,8 +30,31 @@ export interface PromptLookupOptions {
 }
 
 /**
+ * Speculative decoding with a draft model: a smaller model with the same
+ * vocabulary guesses the next tokens (sampled through the same chain as
+ * the target's), and the target checks them all in one step. The output is
+ * exactly the target's: the same tokens when greedy, the same distribution
+ * when sampling.
+ *
+ * @example
+ * ```ts
+ * const draft = await loadModel('small.gguf');
+ * const r = await model.generate(prompt, { speculative: { draft, maxDraftTokens: 5 } });
+ * ```
+ */
+export interface DraftModelOptions {
+  type?: 'draft';
+  /** The draft model: loaded with {@link loadModel}, sharing the target's vocabulary. */
+  draft: Model;
+  /** Most tokens guessed per step (default 5); fewer after recent misses. */
+  maxDraftTokens?: number;
+  /** Fewest tokens guessed per step however the guesses fare (default 0: drafting may stop). */
+  minDraftTokens?: number;
+}
+
+/**
  * How a request guesses ahead (speculative decoding). See
- * {@link PromptLookupOptions}.
+ * {@link PromptLookupOptions} and {@link DraftModelOptions}.
  *
  * @example
  * ```ts
@@ -37,10 +62,18 @@ export interface PromptLookupOptions {
  * await model.generate(prompt, { speculative });
  * ```
  */
-export type SpeculativeOptions = PromptLookupOptions;
+export type SpeculativeOptions = PromptLookupOptions | DraftModelOptions;
 
-/** A request's drafter and draft-length control, from its options (undefined: no speculation). */
-export function resolveSpeculative(options: SpeculativeOptions | undefined): { drafter: Drafter; length: DraftLength } | undefined {
+/**
+ * A request's drafter and draft-length control, from its options
+ * (undefined: no speculation). `draftWith` makes the drafter of a draft
+ * model for the request's sampling options.
+ */
+export function resolveSpeculative(
+  options: SpeculativeOptions | undefined,
+  draftWith: (draft: Model, sampling: SamplingOptions) => Drafter,
+  sampling: SamplingOptions,
+): { drafter: Drafter; length: DraftLength } | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('speculative must be an object such as { type: \'prompt-lookup\' }');
   const int = (name: string, v: unknown, fallback: number, min: number, max: number): number => {
@@ -55,5 +88,11 @@ export function resolveSpeculative(options: SpeculativeOptions | undefined): { d
     const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 8, 1, 64);
     return { drafter: new PromptLookupDrafter(ngram), length: new DraftLength(0, maxDraft) };
   }
-  throw new InvalidArgumentError(`speculative.type must be 'prompt-lookup', got ${JSON.stringify((options as { type?: unknown }).type)}`);
+  if ((options.type === undefined || options.type === 'draft') && 'draft' in options) {
+    if (typeof options.draft !== 'object' || options.draft === null) throw new InvalidArgumentError('speculative.draft must be a loaded Model');
+    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 5, 1, 64);
+    const minDraft = int('minDraftTokens', options.minDraftTokens, 0, 0, maxDraft);
+    return { drafter: draftWith(options.draft, sampling), length: new DraftLength(minDraft, maxDraft) };
+  }
+  throw new InvalidArgumentError(`speculative must be { type: 'prompt-lookup' } or { draft: model }, got type ${JSON.stringify((options as { type?: unknown }).type)}`);
 }
