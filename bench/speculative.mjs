@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Speculative decoding: decode tok/s with and without it, the acceptance
 // rate (accepted / drafted guesses) and the mean accepted length per
-// verification step, greedy, for prompt lookup on a copy-heavy prompt (the
-// text repeats, so what comes next appeared before), and on a prompt where
+// verification step, greedy, for: prompt lookup on a copy-heavy prompt (the
+// text repeats, so what comes next appeared before) and on a prompt where
 // nothing recurs (the adaptive draft length should fall to zero and cost
-// nothing). Runs alternate plain / speculative; medians of --runs.
+// nothing); a draft model: stories260K-q4_0 for stories260K-f32, and the
+// target as its own draft (every guess right: the upper bound of acceptance,
+// at the cost of running the model twice); the same on a synthetic
+// Llama-3.2-1B Q4_0 model. Runs alternate plain / speculative; medians of --runs.
 // Usage: node bench/speculative.mjs [--models ../shared/models] [--runs 5] [--tokens 128] [--threads 2] [--no-1b]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -64,6 +67,10 @@ try {
     // random token ids: nothing recurs, so nothing is guessed after the first misses
     const noise = [1, ...Array.from({ length: 200 }, (_, i) => 3 + ((i * 7919) % 509))];
     rows.push({ name: 'stories260K-f32, prompt lookup, nothing recurs', ...(await measure(model, noise, lookup)) });
+    const draft = await loadModel(join(values.models, 'stories260K-q4_0.gguf'), { threads, contextSize: 16 });
+    rows.push({ name: 'stories260K-f32, draft stories260K-q4_0', ...(await measure(model, STORY.slice(0, 60), { draft })) });
+    rows.push({ name: 'stories260K-f32, itself as draft', ...(await measure(model, STORY.slice(0, 60), { draft: model })) });
+    draft.dispose();
     model.dispose();
   }
   if (!values['no-1b']) {
@@ -74,6 +81,8 @@ try {
     const stretch = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 104729) % 100000));
     const prompt = [128000, ...stretch, ...stretch, ...stretch, ...stretch.slice(0, 20)];
     rows.push({ name: 'synthetic Llama-3.2-1B Q4_0, prompt lookup, repeated ids', ...(await measure(model, prompt, lookup)) });
+    const noise = [128000, ...Array.from({ length: 120 }, (_, i) => 1000 + ((i * 7919 + i * i * 31) % 120000))];
+    rows.push({ name: 'synthetic Llama-3.2-1B Q4_0, prompt lookup, nothing recurs', ...(await measure(model, noise, lookup)) });
     model.dispose();
   }
 } finally {
