@@ -60,7 +60,7 @@ const rows = [];
 const work = mkdtempSync(join(tmpdir(), 'lmrt-spec-bench-'));
 const load = loadavg()[0];
 try {
-  const lookup = { type: 'prompt-lookup', ngram: 3, maxDraftTokens: 8 };
+  const lookup = { type: 'prompt-lookup', ngram: 3 };
   {
     const model = await loadModel(join(values.models, 'stories260K-f32.gguf'), { threads });
     rows.push({ name: 'stories260K-f32, prompt lookup, copy-heavy prompt', ...(await measure(model, COPY_HEAVY, lookup)) });

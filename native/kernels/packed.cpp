@@ -13,8 +13,11 @@ void pack_q8_0_rows(const uint8_t *act, size_t act_bytes, int64_t T, int64_t nb,
         for (int64_t g = 0; g < groups; ++g) {
             PackedQ8Group &p = out[g * nb + k];
             std::memset(&p, 0, sizeof p);
-            for (int r = 0; r < 8 && g * 8 + r < T; ++r) {
-                const auto &b = reinterpret_cast<const BlockQ8_0 *>(act + static_cast<size_t>(g * 8 + r) * act_bytes)[k];
+            for (int r = 0; r < 8; ++r) {
+                // up to 4 rows fill both halves (see packed.h); beyond the batch, zeros
+                const int64_t row = T <= 4 ? r % 4 : g * 8 + r;
+                if (row >= T) continue;
+                const auto &b = reinterpret_cast<const BlockQ8_0 *>(act + static_cast<size_t>(row) * act_bytes)[k];
                 for (int j = 0; j < 8; ++j) std::memcpy(&p.qs[j][4 * r], b.qs + 4 * j, 4);
                 p.d[r] = fp16_to_fp32(b.d);
                 int32_t sum = 0;

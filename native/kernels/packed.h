@@ -8,7 +8,9 @@
 
 namespace lmrt::kernels {
 
-// One 32-value block of 8 rows. Rows past the batch's end are zero.
+// One 32-value block of 8 rows. Rows past the batch's end are zero; a
+// batch of at most 4 rows fills lanes 0-3 and again 4-7 (so that a vector
+// can hold two weight rows' products with the same rows, one per half).
 struct PackedQ8Group {
     int8_t qs[8][32]; // qs[j][4 * r + i] = value 4j + i of row r
     float d[8];       // the rows' block scales

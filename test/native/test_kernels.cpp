@@ -309,7 +309,7 @@ TEST(rows_of_a_batch_give_their_single_row_results_for_types_summed_one_way) {
     for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K}) {
         lmrt_type_layout layout;
         lmrt_type_layout_get(type, &layout);
-        for (const uint64_t tokens : {2ull, 5ull, 9ull, 37ull}) {
+        for (const uint64_t tokens : {2ull, 3ull, 4ull, 5ull, 9ull, 37ull}) {
             const uint64_t n_in = 7ull * layout.block_size, n_out = 6;
             std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in * tokens, 1.0f);
             // extremes of the integer sums: weight rows at the format's largest

@@ -17,7 +17,7 @@ import { PromptLookupDrafter } from './prompt-lookup.js';
  *
  * @example
  * ```ts
- * const r = await model.generate(editPrompt, { speculative: { type: 'prompt-lookup', ngram: 3, maxDraftTokens: 8 } });
+ * const r = await model.generate(editPrompt, { speculative: { type: 'prompt-lookup', ngram: 3, maxDraftTokens: 3 } });
  * console.log(r.speculation); // { drafted, accepted, steps }
  * ```
  */
@@ -25,7 +25,7 @@ export interface PromptLookupOptions {
   type: 'prompt-lookup';
   /** The longest suffix to look up (default 3); shorter ones are tried when it does not recur. */
   ngram?: number;
-  /** Most tokens guessed per step (default 8); fewer after recent misses. */
+  /** Most tokens guessed per step (default 3: on a CPU, checking up to 3 costs about one step); fewer after recent misses. */
   maxDraftTokens?: number;
 }
 
@@ -39,14 +39,14 @@ export interface PromptLookupOptions {
  * @example
  * ```ts
  * const draft = await loadModel('small.gguf');
- * const r = await model.generate(prompt, { speculative: { draft, maxDraftTokens: 5 } });
+ * const r = await model.generate(prompt, { speculative: { draft, maxDraftTokens: 3 } });
  * ```
  */
 export interface DraftModelOptions {
   type?: 'draft';
   /** The draft model: loaded with {@link loadModel}, sharing the target's vocabulary. */
   draft: Model;
-  /** Most tokens guessed per step (default 5); fewer after recent misses. */
+  /** Most tokens guessed per step (default 3); fewer after recent misses. */
   maxDraftTokens?: number;
   /** Fewest tokens guessed per step however the guesses fare (default 0: drafting may stop). */
   minDraftTokens?: number;
@@ -85,12 +85,12 @@ export function resolveSpeculative(
   };
   if (options.type === 'prompt-lookup') {
     const ngram = int('ngram', options.ngram, 3, 1, 64);
-    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 8, 1, 64);
+    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 3, 1, 64);
     return { drafter: new PromptLookupDrafter(ngram), length: new DraftLength(0, maxDraft) };
   }
   if ((options.type === undefined || options.type === 'draft') && 'draft' in options) {
     if (typeof options.draft !== 'object' || options.draft === null) throw new InvalidArgumentError('speculative.draft must be a loaded Model');
-    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 5, 1, 64);
+    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 3, 1, 64);
     const minDraft = int('minDraftTokens', options.minDraftTokens, 0, 0, maxDraft);
     return { drafter: draftWith(options.draft, sampling), length: new DraftLength(minDraft, maxDraft) };
   }

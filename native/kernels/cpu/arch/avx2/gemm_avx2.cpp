@@ -71,6 +71,62 @@ LMRT_AVX2 void q4_0_rows(int64_t nb, const BlockQ4_0 *const w[R], const PackedQ8
     if (R == 2) _mm256_storeu_ps(out[R - 1], acc1);
 }
 
+// Four Q4_0 weight rows against a batch of at most 4 rows (packed twice
+// over, lanes 0-3 and 4-7): each vector holds two weight rows' chains, one
+// per 128-bit half, since a within-half shuffle of [row A | row B] puts A's
+// values before B's. Chains and roundings as q4_0_rows.
+LMRT_AVX2 void q4_0_four_rows_few(int64_t nb, const BlockQ4_0 *const w[4], const PackedQ8Group *p, float out[4][4]) {
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const auto both = [](const BlockQ4_0 &a, const BlockQ4_0 &b) LMRT_AVX2 {
+        return _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b.qs)), _mm_loadu_si128(reinterpret_cast<const __m128i *>(a.qs)));
+    };
+    for (int64_t k = 0; k < nb; ++k, ++p) {
+        const __m256i ab = both(w[0][k], w[1][k]), cd = both(w[2][k], w[3][k]);
+        const __m256i lo0 = _mm256_and_si256(ab, low), hi0 = _mm256_and_si256(_mm256_srli_epi16(ab, 4), low);
+        const __m256i lo1 = _mm256_and_si256(cd, low), hi1 = _mm256_and_si256(_mm256_srli_epi16(cd, 4), low);
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#define LMRT_Q4_0_FEW(J)                                                                                                          \
+    {                                                                                                                             \
+        const __m256i x = load(p->qs[J]);                                                                                         \
+        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(group_of<J>(lo0, hi0), x));                                                \
+        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(group_of<J>(lo1, hi1), x));                                                \
+        opaque(s0);                                                                                                               \
+        opaque(s1);                                                                                                               \
+    }
+        LMRT_Q4_0_FEW(0) LMRT_Q4_0_FEW(1) LMRT_Q4_0_FEW(2) LMRT_Q4_0_FEW(3)
+        LMRT_Q4_0_FEW(4) LMRT_Q4_0_FEW(5) LMRT_Q4_0_FEW(6) LMRT_Q4_0_FEW(7)
+#undef LMRT_Q4_0_FEW
+        const __m256i offset = _mm256_slli_epi32(load(p->sum), 3);
+        const __m256 dx = _mm256_loadu_ps(p->d);
+        const __m256 dab = _mm256_set_m128(_mm_set1_ps(half_to_float(w[1][k].d)), _mm_set1_ps(half_to_float(w[0][k].d)));
+        const __m256 dcd = _mm256_set_m128(_mm_set1_ps(half_to_float(w[3][k].d)), _mm_set1_ps(half_to_float(w[2][k].d)));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s0, ones), offset)), _mm256_mul_ps(dab, dx), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s1, ones), offset)), _mm256_mul_ps(dcd, dx), acc1);
+    }
+    alignas(32) float lanes[16];
+    _mm256_store_ps(lanes, acc0);
+    _mm256_store_ps(lanes + 8, acc1);
+    for (int r = 0; r < 4; ++r) {
+        for (int t = 0; t < 4; ++t) out[r][t] = lanes[4 * r + t];
+    }
+}
+
+// A batch of at most 4 rows: weight rows four at a time (the last ones
+// repeated to fill the four, their results dropped).
+LMRT_AVX2 void gemm_q4_0_few(int64_t nb, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
+                             int64_t y_stride) {
+    for (int64_t o = 0; o < O; o += 4) {
+        const BlockQ4_0 *rows[4];
+        for (int r = 0; r < 4; ++r) rows[r] = reinterpret_cast<const BlockQ4_0 *>(w + static_cast<size_t>(std::min(o + r, O - 1)) * row_bytes);
+        float out[4][4];
+        q4_0_four_rows_few(nb, rows, packed, out);
+        for (int64_t r = 0; r < 4 && o + r < O; ++r) {
+            for (int64_t t = 0; t < T; ++t) y[t * y_stride + o + r] = out[r][t];
+        }
+    }
+}
+
 } // namespace
 
 // Weight rows are taken in tiles small enough to stay in L2 while every
@@ -78,6 +134,7 @@ LMRT_AVX2 void q4_0_rows(int64_t nb, const BlockQ4_0 *const w[R], const PackedQ8
 LMRT_AVX2 void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
                          int64_t y_stride) {
     const int64_t nb = n / 32, groups = row_groups(T);
+    if (T <= 4) return gemm_q4_0_few(nb, w, row_bytes, O, packed, T, y, y_stride);
     const int64_t tile = std::max<int64_t>(2, static_cast<int64_t>((128 * 1024) / row_bytes) & ~int64_t{1});
     const auto row = [&](int64_t o) { return reinterpret_cast<const BlockQ4_0 *>(w + static_cast<size_t>(o) * row_bytes); };
     for (int64_t o0 = 0; o0 < O; o0 += tile) {
