@@ -84,15 +84,24 @@ describe('greedy speculative output is the plain output, token for token', () =>
     }
   });
 
-  it('for synthetic llama, qwen2 and gpt2 models, alone and four at once', async () => {
+  it('for synthetic llama, qwen2 and gpt2 models, with both methods, alone and four at once', async () => {
+    // the llama model's draft: the same weights in F32 (the same tokenizer); the others draft with themselves
+    const f32 = join(tmp.dir, 'llama-F32-draft.gguf');
+    await synthModel(f32, { arch: 'llama', preset: 'tiny', type: 'F32', seed: 21 });
+    using llamaDraft = await loadModel(f32, { threads: 2, contextSize: 16 });
     for (const path of await synthetic()) {
       using model = await loadModel(path, { threads: 2 });
+      const draft = path.includes('llama') ? llamaDraft : model;
       const prompt = repeatingPrompt(model);
       const plain = await model.generate(prompt, { maxTokens: 40, ignoreEos: true });
       const spec = await model.generate(prompt, { maxTokens: 40, ignoreEos: true, speculative: { type: 'prompt-lookup', ngram: 2, maxDraftTokens: 6 } });
       expect(spec.tokens, path).toEqual(plain.tokens);
       expect(spec.speculation!.drafted, `${path}: guesses were made`).toBeGreaterThan(0);
-      const four = await Promise.all([0, 1, 2, 3].map(() => model.generate(prompt, { maxTokens: 40, ignoreEos: true, ...LOOKUP })));
+      const drafted = await model.generate(prompt, { maxTokens: 40, ignoreEos: true, speculative: { draft } });
+      expect(drafted.tokens, path).toEqual(plain.tokens);
+      expect(drafted.speculation!.accepted, `${path}: the draft guessed right at times`).toBeGreaterThan(0);
+      const specs = [LOOKUP, { speculative: { draft } }, LOOKUP, {}] as const;
+      const four = await Promise.all(specs.map((o) => model.generate(prompt, { maxTokens: 40, ignoreEos: true, ...o })));
       for (const r of four) expect(r.tokens, path).toEqual(plain.tokens);
       expect(model.kvStats.blocksUsed).toBe(0);
     }
