@@ -81,6 +81,10 @@ try {
     const stretch = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 104729) % 100000));
     const prompt = [128000, ...stretch, ...stretch, ...stretch, ...stretch.slice(0, 20)];
     rows.push({ name: 'synthetic Llama-3.2-1B Q4_0, prompt lookup, repeated ids', ...(await measure(model, prompt, lookup)) });
+    // the model's own greedy text, then its prompt again: a text full of what it writes
+    const start = [128000, ...stretch.slice(0, 24)];
+    const own = (await model.generate(start, { maxTokens: 96, ignoreEos: true })).tokens;
+    rows.push({ name: 'synthetic Llama-3.2-1B Q4_0, prompt lookup, after its own earlier text', ...(await measure(model, [...start, ...own, ...start.slice(1)], lookup)) });
     const noise = [128000, ...Array.from({ length: 120 }, (_, i) => 1000 + ((i * 7919 + i * i * 31) % 120000))];
     rows.push({ name: 'synthetic Llama-3.2-1B Q4_0, prompt lookup, nothing recurs', ...(await measure(model, noise, lookup)) });
     model.dispose();

@@ -42,7 +42,7 @@ export const SPECULATIVE_FLAGS: readonly Flag[] = [
   { name: 'draft', value: 'gguf', help: 'speculative decoding with this smaller model (same vocabulary) guessing ahead: same output, fewer steps' },
   { name: 'prompt-lookup', help: 'speculative decoding guessing from earlier text instead' },
   { name: 'ngram', value: 'N', help: 'with --prompt-lookup: the longest suffix to look up (default 3)' },
-  { name: 'draft-max', value: 'N', help: 'most tokens guessed per step (default 3)' },
+  { name: 'draft-max', value: 'N', help: 'most tokens guessed per step (default 3 with --draft, 7 with --prompt-lookup)' },
 ];
 
 /**

@@ -17,7 +17,7 @@ import { PromptLookupDrafter } from './prompt-lookup.js';
  *
  * @example
  * ```ts
- * const r = await model.generate(editPrompt, { speculative: { type: 'prompt-lookup', ngram: 3, maxDraftTokens: 3 } });
+ * const r = await model.generate(editPrompt, { speculative: { type: 'prompt-lookup', ngram: 3, maxDraftTokens: 7 } });
  * console.log(r.speculation); // { drafted, accepted, steps }
  * ```
  */
@@ -25,7 +25,7 @@ export interface PromptLookupOptions {
   type: 'prompt-lookup';
   /** The longest suffix to look up (default 3); shorter ones are tried when it does not recur. */
   ngram?: number;
-  /** Most tokens guessed per step (default 3: on a CPU, checking up to 3 costs about one step); fewer after recent misses. */
+  /** Most tokens guessed per step (default 7); fewer after recent misses, more only after guesses all came true. */
   maxDraftTokens?: number;
 }
 
@@ -85,7 +85,7 @@ export function resolveSpeculative(
   };
   if (options.type === 'prompt-lookup') {
     const ngram = int('ngram', options.ngram, 3, 1, 64);
-    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 3, 1, 64);
+    const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 7, 1, 64);
     return { drafter: new PromptLookupDrafter(ngram), length: new DraftLength(0, maxDraft) };
   }
   if ((options.type === undefined || options.type === 'draft') && 'draft' in options) {
