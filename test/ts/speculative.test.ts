@@ -47,6 +47,10 @@ describe('prompt lookup drafts', () => {
     expect([len.next(), len.next(), len.next(), len.next(), len.next()]).toEqual([0, 0, 0, 1, 0]);
     len.record(1, 1);
     expect(len.next()).toBe(1);
+    // a floor (minDraftTokens) keeps guessing however the guesses fare
+    const floored = new DraftLength(2, 5);
+    for (let i = 0; i < 6; ++i) floored.record(floored.next(), 0);
+    expect(floored.next()).toBe(2);
   });
 });
 
