@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { loadModel } from '../../ts/index.js';
 import { HAVE_MODELS, modelPath } from './helpers/models.js';
 
 const BIN = join(resolve(__dirname, '..', '..'), 'dist', 'cli.js');
@@ -53,5 +54,27 @@ describe.skipIf(!HAVE_MODELS)('lmrt serve', () => {
     // access log lines are JSON
     const line = err.split('\n').find((l) => l.includes('/v1/completions'));
     expect(JSON.parse(line!)).toMatchObject({ method: 'POST', path: '/v1/completions', status: 200 });
+  });
+
+  it('--draft: every request drafts with the smaller model and answers as without it', async () => {
+    using model = await loadModel(modelPath('stories260K-f32.gguf'), { threads: 2 });
+    const want = await model.generate('Once upon a time', { maxTokens: 48 });
+    const child = spawn(process.execPath, [BIN, 'serve', modelPath('stories260K-f32.gguf'), '--port', '0', '-t', '2', '-q',
+      '--draft', modelPath('stories260K-q4_0.gguf'), '--draft-max', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    for (let i = 0; i < 500 && !/listening on (\S+) /.test(out); ++i) await new Promise((r) => setTimeout(r, 10));
+    const url = /listening on (\S+) /.exec(out)?.[1];
+    expect(url).toBeDefined();
+    const res = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'Once upon a time', max_tokens: 48, temperature: 0 }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { choices: { text: string }[] }).choices[0]!.text).toBe(want.text);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
