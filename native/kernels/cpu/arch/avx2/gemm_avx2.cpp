@@ -26,83 +26,68 @@ LMRT_AVX2 inline __m256i group_of(__m256i lo, __m256i hi) {
     return _mm256_shuffle_epi32(J < 4 ? lo : hi, (J % 4) * 0x55);
 }
 
-// R weight rows of Q4_0 against one group of 8 packed rows: per block, each
-// row's exact integer dot product, then acc = fma(sum, weight scale * row
-// scale, acc) as dot_q4_0 does. The weights' unsigned nibbles (0..15)
-// multiply the signed activations, so a block's 16 pairwise sums add up
-// within int16 (16 * 15 * 128 < 2^15); the offset of 8 comes back out
-// through the rows' value sums. Each activation vector is loaded once for
-// all R weight rows.
-template <int R>
-LMRT_AVX2 void q4_0_rows(int64_t nb, const BlockQ4_0 *const w[R], const PackedQ8Group *p, float out[R][8]) {
-    static_assert(R == 1 || R == 2, "one or two weight rows");
+// One block of two weight vectors against one packed group of 8 lanes:
+// `wa` and `wb` hold 16 weight bytes (a Q4_0 block's nibbles) in each
+// 128-bit half, `da` and `db` the weight scales of the lanes. Per lane, the
+// exact integer dot product, then acc = fma(sum, weight scale * row scale,
+// acc) as dot_q4_0 does. The weights' unsigned nibbles (0..15) multiply the
+// signed activations, so a block's 16 pairwise sums add up within int16
+// (16 * 15 * 128 < 2^15); the offset of 8 comes back out through the rows'
+// value sums. Each activation vector is loaded once for both weight vectors.
+LMRT_AVX2 inline void q4_0_block(__m256i wa, __m256i wb, __m256 da, __m256 db, const PackedQ8Group &x, __m256 &acc0, __m256 &acc1) {
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i lo0 = _mm256_and_si256(wa, low), hi0 = _mm256_and_si256(_mm256_srli_epi16(wa, 4), low);
+    const __m256i lo1 = _mm256_and_si256(wb, low), hi1 = _mm256_and_si256(_mm256_srli_epi16(wb, 4), low);
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#define LMRT_Q4_0_GROUP(J)                                                                                                        \
+    {                                                                                                                             \
+        const __m256i v = load(x.qs[J]);                                                                                          \
+        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(group_of<J>(lo0, hi0), v));                                                \
+        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(group_of<J>(lo1, hi1), v));                                                \
+        opaque(s0);                                                                                                               \
+        opaque(s1);                                                                                                               \
+    }
+    LMRT_Q4_0_GROUP(0) LMRT_Q4_0_GROUP(1) LMRT_Q4_0_GROUP(2) LMRT_Q4_0_GROUP(3)
+    LMRT_Q4_0_GROUP(4) LMRT_Q4_0_GROUP(5) LMRT_Q4_0_GROUP(6) LMRT_Q4_0_GROUP(7)
+#undef LMRT_Q4_0_GROUP
+    const __m256i offset = _mm256_slli_epi32(load(x.sum), 3);
+    const __m256 dx = _mm256_loadu_ps(x.d);
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s0, ones), offset)), _mm256_mul_ps(da, dx), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s1, ones), offset)), _mm256_mul_ps(db, dx), acc1);
+}
+
+LMRT_AVX2 inline __m256i broadcast_qs(const BlockQ4_0 &b) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b.qs)));
+}
+
+// Two weight rows against one group of 8 packed rows (every lane a row of
+// the batch); out[i][lane].
+LMRT_AVX2 void q4_0_two_rows(int64_t nb, const BlockQ4_0 *w0, const BlockQ4_0 *w1, const PackedQ8Group *p, float out[2][8]) {
     // named, not an array: GCC keeps array elements in memory, which puts a
     // store and a load into every step of the chains
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    const BlockQ4_0 *w0 = w[0], *w1 = w[R - 1];
     for (int64_t k = 0; k < nb; ++k, ++p) {
-        const __m256i both0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w0[k].qs)));
-        const __m256i both1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w1[k].qs)));
-        const __m256i lo0 = _mm256_and_si256(both0, low), hi0 = _mm256_and_si256(_mm256_srli_epi16(both0, 4), low);
-        const __m256i lo1 = _mm256_and_si256(both1, low), hi1 = _mm256_and_si256(_mm256_srli_epi16(both1, 4), low);
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-#define LMRT_Q4_0_GROUP(J)                                                                                                        \
-    {                                                                                                                             \
-        const __m256i x = load(p->qs[J]);                                                                                         \
-        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(group_of<J>(lo0, hi0), x));                                                \
-        if (R == 2) s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(group_of<J>(lo1, hi1), x));                                    \
-        opaque(s0);                                                                                                               \
-        opaque(s1);                                                                                                               \
-    }
-        LMRT_Q4_0_GROUP(0) LMRT_Q4_0_GROUP(1) LMRT_Q4_0_GROUP(2) LMRT_Q4_0_GROUP(3)
-        LMRT_Q4_0_GROUP(4) LMRT_Q4_0_GROUP(5) LMRT_Q4_0_GROUP(6) LMRT_Q4_0_GROUP(7)
-#undef LMRT_Q4_0_GROUP
-        const __m256i offset = _mm256_slli_epi32(load(p->sum), 3);
-        const __m256 dx = _mm256_loadu_ps(p->d);
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s0, ones), offset)),
-                               _mm256_mul_ps(_mm256_set1_ps(half_to_float(w0[k].d)), dx), acc0);
-        if (R == 2) {
-            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s1, ones), offset)),
-                                   _mm256_mul_ps(_mm256_set1_ps(half_to_float(w1[k].d)), dx), acc1);
-        }
+        q4_0_block(broadcast_qs(w0[k]), broadcast_qs(w1[k]), _mm256_set1_ps(half_to_float(w0[k].d)), _mm256_set1_ps(half_to_float(w1[k].d)),
+                   *p, acc0, acc1);
     }
     _mm256_storeu_ps(out[0], acc0);
-    if (R == 2) _mm256_storeu_ps(out[R - 1], acc1);
+    _mm256_storeu_ps(out[1], acc1);
 }
 
-// Four Q4_0 weight rows against a batch of at most 4 rows (packed twice
-// over, lanes 0-3 and 4-7): each vector holds two weight rows' chains, one
-// per 128-bit half, since a within-half shuffle of [row A | row B] puts A's
-// values before B's. Chains and roundings as q4_0_rows.
+// Four weight rows against a batch of at most 4 rows (packed twice over,
+// lanes 0-3 and 4-7): each vector holds two weight rows' chains, one per
+// 128-bit half, since a within-half shuffle of [row A | row B] puts A's
+// values before B's. out[weight row][batch row].
 LMRT_AVX2 void q4_0_four_rows_few(int64_t nb, const BlockQ4_0 *const w[4], const PackedQ8Group *p, float out[4][4]) {
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    const auto both = [](const BlockQ4_0 &a, const BlockQ4_0 &b) LMRT_AVX2 {
+    const auto halves = [](const BlockQ4_0 &a, const BlockQ4_0 &b) LMRT_AVX2 {
         return _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b.qs)), _mm_loadu_si128(reinterpret_cast<const __m128i *>(a.qs)));
     };
+    const auto scales = [](const BlockQ4_0 &a, const BlockQ4_0 &b) LMRT_AVX2 {
+        return _mm256_set_m128(_mm_set1_ps(half_to_float(b.d)), _mm_set1_ps(half_to_float(a.d)));
+    };
     for (int64_t k = 0; k < nb; ++k, ++p) {
-        const __m256i ab = both(w[0][k], w[1][k]), cd = both(w[2][k], w[3][k]);
-        const __m256i lo0 = _mm256_and_si256(ab, low), hi0 = _mm256_and_si256(_mm256_srli_epi16(ab, 4), low);
-        const __m256i lo1 = _mm256_and_si256(cd, low), hi1 = _mm256_and_si256(_mm256_srli_epi16(cd, 4), low);
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-#define LMRT_Q4_0_FEW(J)                                                                                                          \
-    {                                                                                                                             \
-        const __m256i x = load(p->qs[J]);                                                                                         \
-        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(group_of<J>(lo0, hi0), x));                                                \
-        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(group_of<J>(lo1, hi1), x));                                                \
-        opaque(s0);                                                                                                               \
-        opaque(s1);                                                                                                               \
-    }
-        LMRT_Q4_0_FEW(0) LMRT_Q4_0_FEW(1) LMRT_Q4_0_FEW(2) LMRT_Q4_0_FEW(3)
-        LMRT_Q4_0_FEW(4) LMRT_Q4_0_FEW(5) LMRT_Q4_0_FEW(6) LMRT_Q4_0_FEW(7)
-#undef LMRT_Q4_0_FEW
-        const __m256i offset = _mm256_slli_epi32(load(p->sum), 3);
-        const __m256 dx = _mm256_loadu_ps(p->d);
-        const __m256 dab = _mm256_set_m128(_mm_set1_ps(half_to_float(w[1][k].d)), _mm_set1_ps(half_to_float(w[0][k].d)));
-        const __m256 dcd = _mm256_set_m128(_mm_set1_ps(half_to_float(w[3][k].d)), _mm_set1_ps(half_to_float(w[2][k].d)));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s0, ones), offset)), _mm256_mul_ps(dab, dx), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(s1, ones), offset)), _mm256_mul_ps(dcd, dx), acc1);
+        q4_0_block(halves(w[0][k], w[1][k]), halves(w[2][k], w[3][k]), scales(w[0][k], w[1][k]), scales(w[2][k], w[3][k]), *p, acc0, acc1);
     }
     alignas(32) float lanes[16];
     _mm256_store_ps(lanes, acc0);
@@ -142,21 +127,14 @@ LMRT_AVX2 void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t 
         for (int64_t g = 0; g < groups; ++g) {
             const int64_t rows = std::min<int64_t>(8, T - 8 * g);
             float *yg = y + 8 * g * y_stride;
-            int64_t o = o0;
-            for (; o + 2 <= o1; o += 2) {
-                const BlockQ4_0 *const pair[2] = {row(o), row(o + 1)};
+            // weight rows two at a time; an odd last row is paired with itself
+            for (int64_t o = o0; o < o1; o += 2) {
                 float out[2][8];
-                q4_0_rows<2>(nb, pair, packed + g * nb, out);
+                q4_0_two_rows(nb, row(o), row(std::min(o + 1, o1 - 1)), packed + g * nb, out);
                 for (int64_t t = 0; t < rows; ++t) {
                     yg[t * y_stride + o] = out[0][t];
-                    yg[t * y_stride + o + 1] = out[1][t];
+                    if (o + 1 < o1) yg[t * y_stride + o + 1] = out[1][t];
                 }
-            }
-            if (o < o1) {
-                const BlockQ4_0 *const one[1] = {row(o)};
-                float out[1][8];
-                q4_0_rows<1>(nb, one, packed + g * nb, out);
-                for (int64_t t = 0; t < rows; ++t) yg[t * y_stride + o] = out[0][t];
             }
         }
     }
