@@ -33,11 +33,6 @@ const char *kv_type_name(KvType t) {
     }
 }
 
-size_t kv_row_bytes(KvType t, int n) {
-    const size_t count = static_cast<size_t>(n);
-    return t == KvType::kQ8_0 ? count / 32 * 34 : count * 2;
-}
-
 void kv_encode_row(KvType t, const float *src, uint8_t *dst, int n) {
     switch (t) {
     case KvType::kF16:

@@ -16,8 +16,12 @@ uint32_t kv_type_id(KvType t);
 bool kv_type_from_id(uint32_t id, KvType *out);
 const char *kv_type_name(KvType t);
 
-// Bytes of a row of n values (q8_0: n a multiple of 32).
-size_t kv_row_bytes(KvType t, int n);
+// Bytes of a row of n values (q8_0: n a multiple of 32). Inline: attention
+// asks for every position it reads.
+inline size_t kv_row_bytes(KvType t, int n) {
+    const size_t count = static_cast<size_t>(n);
+    return t == KvType::kQ8_0 ? count / 32 * 34 : count * 2;
+}
 
 // Encodes n floats into a row of the type: f16 and bf16 round to nearest
 // even; q8_0 as llama.cpp copies activations into a q8_0 cache.
