@@ -79,9 +79,7 @@ export class DraftEngine {
   async #run(batch: Proposal[]): Promise<void> {
     const V = this.#vocab;
     // roll each sequence back to what it shares with the text, then feed the rest
-    const pending: { p: Proposal; row: number; sampler: Sampler; tokens: number[]; q: Float64Array[] }[] = [];
-    const catchUp: [Proposal, number[], number][] = [];
-    for (const p of batch) {
+    let work = batch.map((p) => {
       const s = p.session;
       if (s.seq < 0) {
         // a new sequence starts from the draft cache's blocks of the same text, if any
@@ -93,11 +91,11 @@ export class DraftEngine {
       while (common < s.fed.length && common < p.history.length - 1 && s.fed[common] === p.history[common]) ++common;
       if (common < s.fed.length) this.#ctx.seqTruncate(s.seq, common);
       s.fed = p.history.slice(0, common);
-      catchUp.push([p, p.history.slice(common), common]);
-    }
+      return { p, tokens: p.history.slice(common), from: common };
+    });
     // catch-up rows in steps of at most a chunk; each sequence's last row gives its first guess
+    // (rows are views of each step's fresh logits buffer, read before the next step)
     const firstRows = new Map<Proposal, Float32Array>();
-    let work = catchUp.map(([p, tokens, from]) => ({ p, tokens, from }));
     while (work.length > 0) {
       const rows: number[] = [];
       const withLogits: Proposal[] = [];
@@ -113,13 +111,10 @@ export class DraftEngine {
         budget -= take;
       }
       const logits = await this.#ctx.step(Int32Array.from(rows));
-      withLogits.forEach((p, i) => firstRows.set(p, logits.slice(i * V, (i + 1) * V)));
+      withLogits.forEach((p, i) => firstRows.set(p, logits.subarray(i * V, (i + 1) * V)));
       work = next;
     }
-    for (const p of batch) {
-      const sampler = p.session.samplerFor(p.history);
-      pending.push({ p, row: 0, sampler, tokens: [], q: [] });
-    }
+    const pending = batch.map((p) => ({ p, sampler: p.session.samplerFor(p.history), tokens: [] as number[], q: [] as Float64Array[] }));
     // guess one token per step for every sequence that wants more
     let rowsOf = new Map(pending.map((d) => [d, firstRows.get(d.p)!]));
     for (;;) {
@@ -128,12 +123,17 @@ export class DraftEngine {
       for (const d of pending) {
         const row = rowsOf.get(d);
         if (row === undefined) continue;
-        const q = new Float64Array(V);
-        d.sampler.distribution(row, q);
-        const token = d.sampler.greedy ? q.indexOf(1) : d.sampler.drawFrom(q);
+        let token: number;
+        if (d.sampler.greedy) {
+          token = d.sampler.sample(row); // a certain guess: no distribution to keep
+        } else {
+          const q = new Float64Array(V);
+          d.sampler.distribution(row, q);
+          token = d.sampler.drawFrom(q);
+          d.q.push(q);
+        }
         d.sampler.accept(token);
         d.tokens.push(token);
-        d.q.push(q);
         if (d.tokens.length < d.p.max) {
           rows.push(d.p.session.seq, token, d.p.session.fed.length, RowFlag.logits | RowFlag.decode);
           d.p.session.fed.push(token);
@@ -142,9 +142,9 @@ export class DraftEngine {
       }
       if (stepping.length === 0) break;
       const logits = await this.#ctx.step(Int32Array.from(rows));
-      rowsOf = new Map(stepping.map((d, i) => [d, logits.slice(i * V, (i + 1) * V)]));
+      rowsOf = new Map(stepping.map((d, i) => [d, logits.subarray(i * V, (i + 1) * V)]));
     }
-    for (const d of pending) d.p.resolve({ tokens: d.tokens, q: d.q });
+    for (const d of pending) d.p.resolve(d.sampler.greedy ? { tokens: d.tokens } : { tokens: d.tokens, q: d.q });
   }
 }
 
