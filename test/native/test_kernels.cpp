@@ -50,7 +50,7 @@ struct AttentionShape {
 };
 const AttentionShape kAttentionShapes[] = {{8, 4, 8, 16, 0, 0},     {8, 4, 8, 16, 0, 40},   {4, 4, 64, 16, 3, 63},
                                            {32, 8, 128, 16, 0, 200}, {6, 2, 100, 5, 10, 77}, {2, 1, 36, 7, 0, 12},
-                                           {2, 2, 7, 4, 1, 9},       {4, 2, 32, 16, 0, 17}};
+                                           {2, 2, 7, 4, 1, 9},       {4, 2, 32, 16, 0, 17},   {2, 1, 512, 16, 0, 20}};
 const uint32_t kKvTypes[] = {LMRT_TYPE_F16, LMRT_TYPE_BF16, LMRT_TYPE_Q8_0};
 
 struct AttentionCase {

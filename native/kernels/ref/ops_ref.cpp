@@ -109,7 +109,7 @@ void decode_kv_row(KvType t, const uint8_t *row, float *out, int n) {
 // The query as the K type's dot product sees it (ggml converts it to K's
 // type first): rounded to f16 or bf16, or encoded as q8_0 blocks.
 void query_as_k_sees_it(KvType t, const float *q, float *out, int n) {
-    uint8_t row[512 / 32 * 34];
+    uint8_t row[512 * 2]; // the largest row: 512 values of f16 or bf16 (q8_0 takes 544 bytes)
     kv_encode_row(t, q, row, n);
     decode_kv_row(t, row, out, n);
 }
