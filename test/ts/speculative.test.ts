@@ -28,7 +28,8 @@ describe('prompt lookup drafts', () => {
     expect(lookupDraft([1, 2, 3, 4, 9, 1, 2, 3], 3, 4)).toEqual([4, 9, 1, 2]);
     expect(lookupDraft([1, 2, 3, 4, 1, 2, 5, 2, 3], 2, 3)).toEqual([4, 1, 2]); // [2, 3] recurs; the latest [2] would give 5
     expect(lookupDraft([5, 6, 7, 8], 3, 4)).toEqual([]);
-    expect(lookupDraft([7, 1, 7], 3, 8)).toEqual([1, 7]); // stops at the end of the text
+    expect(lookupDraft([7, 1, 7], 3, 5)).toEqual([1, 7, 1, 7, 1]); // past the end of the text, the loop goes on
+    expect(lookupDraft([4, 5, 6, 1, 2, 3, 1, 2, 3], 3, 7)).toEqual([1, 2, 3, 1, 2, 3, 1]);
     expect(lookupDraft([1, 2, 1, 2], 3, 0)).toEqual([]);
   });
 
@@ -109,6 +110,25 @@ describe('greedy speculative output is the plain output, token for token', () =>
       for (const r of four) expect(r.tokens, path).toEqual(plain.tokens);
       expect(model.kvStats.blocksUsed).toBe(0);
     }
+  });
+});
+
+describe('prompt lookup on a model that copies', () => {
+  it('accepts the guesses a copy makes right, and gives the plain tokens', async () => {
+    const path = join(tmp.dir, 'llama-copying.gguf');
+    await synthModel(path, { arch: 'llama', preset: 'tiny', type: 'Q4_0', copying: true });
+    using model = await loadModel(path, { threads: 2 });
+    const passage = Array.from({ length: 60 }, (_, i) => 3 + ((i * 89 + 5) % 500));
+    const prompt = [1, ...passage, ...passage.slice(0, 8)];
+    const plain = await model.generate(prompt, { maxTokens: 48, ignoreEos: true });
+    // the copying model's own output is the passage, read on from the 9th id
+    expect(plain.tokens).toEqual(passage.slice(8, 56));
+    const spec = await model.generate(prompt, { maxTokens: 48, ignoreEos: true, ...LOOKUP });
+    expect(spec.tokens).toEqual(plain.tokens);
+    const s = spec.speculation!;
+    expect(s.accepted / s.drafted).toBeGreaterThan(0.9);
+    // 47 tokens after the first: with up to 7 guesses a step, at most ceil(47 / 8) steps and the first
+    expect(s.steps).toBeLessThanOrEqual(8);
   });
 });
 

@@ -65,6 +65,22 @@ describe('synthModel() output in llama.cpp', () => {
     expect(logits.every(Number.isFinite)).toBe(true);
   });
 
+  it('a copying model continues a passage it has seen (the induction circuit works in llama.cpp)', async () => {
+    // 50 distinct ids, then the passage's start again: what comes next is the passage's next id
+    const passage = Array.from({ length: 50 }, (_, i) => 3 + ((i * 97 + 11) % 500));
+    expect(new Set(passage).size).toBe(50);
+    for (const type of ['F32', 'Q4_0'] as const) {
+      const path = join(tmp.dir, `llama-tiny-copying-${type}.gguf`);
+      await synthModel(path, { arch: 'llama', preset: 'tiny', type, copying: true });
+      for (const k of [3, 17, 49]) {
+        const logits = await llamaCppLastLogits(path, [1, ...passage, ...passage.slice(0, k)]);
+        const argmax = logits.indexOf(Math.max(...logits));
+        expect(argmax, `${type}, after ${k} ids`).toBe(passage[k % 50]);
+      }
+    }
+    await expect(synthModel(join(tmp.dir, 'x.gguf'), { arch: 'gpt2', copying: true })).rejects.toThrow(/copying needs arch 'llama'.*gpt2\/tiny/);
+  });
+
   it('gpt2 124m in Q8_0 loads and gives finite logits', async () => {
     const path = join(tmp.dir, 'gpt2-124m.gguf');
     await synthModel(path, { arch: 'gpt2', preset: '124m', type: 'Q8_0' });

@@ -64,12 +64,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
           args: rest,
           options: {
             out: { type: 'string', short: 'o' }, arch: { type: 'string' }, preset: { type: 'string' },
-            type: { type: 'string' }, seed: { type: 'string' }, quiet: { type: 'boolean', short: 'q', default: false },
+            type: { type: 'string' }, seed: { type: 'string' }, copying: { type: 'boolean', default: false },
+            quiet: { type: 'boolean', short: 'q', default: false },
             help: { type: 'boolean', short: 'h' },
           },
         });
         if (values.help) return help(io, SYNTH_HELP);
-        return await runSynth({ ...values, quiet: values.quiet ?? false }, io);
+        return await runSynth({ ...values, copying: values.copying ?? false, quiet: values.quiet ?? false }, io);
       }
       case 'tokenize': {
         const { values } = parseArgs({

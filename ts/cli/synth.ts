@@ -11,10 +11,12 @@ const presetList = Object.entries(SYNTH_PRESETS)
   .join('\n');
 
 export const SYNTH_HELP = `Usage: lmrt synth --out <file.gguf> [--arch llama|qwen2|qwen3|gpt2] [--preset <name>]
-                  [--type ${ENCODABLE_TYPES.map((t) => t.toLowerCase()).join('|')}] [--seed N]
+                  [--type ${ENCODABLE_TYPES.map((t) => t.toLowerCase()).join('|')}] [--seed N] [--copying]
 
 Writes a random-weight model of a real model's shape, with a tokenizer that
 llama.cpp loads. Defaults: --arch llama --preset tiny --type f32 --seed 0.
+--copying (llama only) wires layers 0 and 1 as an induction circuit, so the
+model continues any text it has seen: a model to measure speculative decoding on.
 Presets:
 ${presetList}`;
 
@@ -24,6 +26,7 @@ export interface SynthArgs {
   preset?: string;
   type?: string;
   seed?: string;
+  copying: boolean;
   quiet: boolean;
 }
 
@@ -44,6 +47,7 @@ export async function runSynth(args: SynthArgs, io: CliIo): Promise<number> {
     preset: args.preset ?? 'tiny',
     type: type as EncodableType,
     seed,
+    copying: args.copying,
     onProgress: (done, total) => {
       const percent = total === 0 ? 100 : Math.floor((100 * done) / total);
       if (!args.quiet && process.stderr.isTTY && percent !== lastPercent) {
@@ -54,7 +58,7 @@ export async function runSynth(args: SynthArgs, io: CliIo): Promise<number> {
   });
   if (lastPercent >= 0) process.stderr.write('\n');
   io.out(`wrote ${result.path}: ${result.arch} ${result.preset} (${result.shape.follows}), ` +
-    `${humanCount(result.parameterCount)} parameters, ${type}`);
+    `${humanCount(result.parameterCount)} parameters, ${type}${args.copying ? ', copying' : ''}`);
   for (const f of result.fallbacks) io.out(`  ${f.tensor}: rows are not whole ${type} blocks, stored as ${f.type}`);
   return 0;
 }

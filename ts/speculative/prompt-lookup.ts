@@ -10,7 +10,9 @@ import type { Draft, Drafter } from './drafter.js';
 /**
  * Up to `max` tokens that followed the most recent earlier occurrence of
  * the history's last n tokens, for n from `ngram` down to 1 (longer matches
- * first); none when no suffix recurs.
+ * first); none when no suffix recurs. Where that continuation reaches the
+ * end of the history, the text repeats with the period the match found
+ * (`… x y x y` guesses `x y x …`): a loop is guessed whole, not a token a step.
  */
 export function lookupDraft(history: readonly number[], ngram: number, max: number): number[] {
   const end = history.length;
@@ -19,7 +21,12 @@ export function lookupDraft(history: readonly number[], ngram: number, max: numb
     for (let start = end - n - 1; start >= 0; --start) {
       let j = 0;
       while (j < n && history[start + j] === history[end - n + j]) ++j;
-      if (j === n) return history.slice(start + n, Math.min(end, start + n + max));
+      if (j === n) {
+        const period = end - n - start;
+        const draft: number[] = [];
+        for (let k = 0; k < max; ++k) draft.push(k < period ? history[end - period + k]! : draft[k - period]!);
+        return draft;
+      }
     }
   }
   return [];

@@ -50,7 +50,7 @@ export interface SynthShape {
  *
  * @example
  * ```ts
- * Object.keys(SYNTH_PRESETS.llama); // ['tiny', '100m', '1b', '8b']
+ * Object.keys(SYNTH_PRESETS.llama); // ['tiny', '100m', '1b', '1b-draft', '8b']
  * SYNTH_PRESETS.llama['1b'].vocab; // 128256
  * ```
  */
@@ -69,6 +69,11 @@ export const SYNTH_PRESETS: Readonly<Record<SynthArch, Readonly<Record<string, S
     '1b': {
       follows: 'Llama-3.2-1B',
       embedding: 2048, layers: 16, heads: 32, kvHeads: 8, feedForward: 8192, vocab: 128256, context: 131072,
+      tokenizer: 'llama-bpe', ropeBase: 500000, normEps: 1e-5, tiedOutput: true,
+    },
+    '1b-draft': {
+      follows: 'a 2-layer draft model for the 1b and 8b presets (their vocabulary)',
+      embedding: 256, layers: 2, heads: 4, kvHeads: 2, feedForward: 768, vocab: 128256, context: 131072,
       tokenizer: 'llama-bpe', ropeBase: 500000, normEps: 1e-5, tiedOutput: true,
     },
     '8b': {

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { GgufValue } from '../gguf/inspect.js';
 import { ENCODABLE_TYPES, type EncodableType, type GgufValueType } from '../gguf/types.js';
 import { writeGguf, type GgufTensorSpec } from '../gguf/write.js';
+import { copyingWeights } from './copying.js';
 import { SYNTH_PRESETS, type SynthArch, type SynthShape } from './presets.js';
 import { bytePairVocab, sentencePieceVocab, type SynthVocab } from './vocab.js';
 
@@ -29,6 +30,14 @@ export interface SynthOptions {
   type?: EncodableType;
   /** Seed of the weights (default 0). */
   seed?: number;
+  /**
+   * Wire the first two layers as an induction circuit (a previous-token head
+   * and a head that looks up what followed the current token before), all
+   * other weights small noise: greedy decoding then continues any text it
+   * has seen, `… A B … A` → `B`, as real models do when quoting or editing.
+   * For measuring speculative decoding. `arch: 'llama'` only. Default false.
+   */
+  copying?: boolean;
   /** A sliding attention window in tokens (Llama-family only; Mistral's `attention.sliding_window`). Default: none. */
   slidingWindow?: number;
   /** Progress in bytes of tensor data written. */
@@ -128,16 +137,27 @@ class TensorPlan {
   readonly fallbacks: { tensor: string; type: EncodableType }[] = [];
   parameters = 0;
 
-  constructor(private readonly type: EncodableType, private readonly seed: number) {}
+  /**
+   * @param designed weights given by value (a copying model's circuit)
+   * @param noise factor on the random weights' scale
+   */
+  constructor(
+    private readonly type: EncodableType,
+    private readonly seed: number,
+    private readonly designed = new Map<string, Float32Array>(),
+    private readonly noise = 1,
+  ) {}
 
-  /** A 2-D weight: uniform with standard deviation 1/sqrt(rows), in the requested type. */
+  /** A 2-D weight: uniform with standard deviation noise/sqrt(rows), or designed; in the requested type. */
   matrix(name: string, shape: [number, number], seedName = name): void {
     let type = this.type;
     if (shape[0] % BLOCK_SIZE[type] !== 0) {
       type = shape[0] % 32 === 0 ? 'Q8_0' : 'F16';
       this.fallbacks.push({ tensor: name, type });
     }
-    this.add(name, type, shape, { fill: 'uniform', scale: Math.sqrt(3 / shape[0]), seed: tensorSeed(this.seed, seedName) });
+    const designed = this.designed.get(name);
+    this.add(name, type, shape, designed
+      ?? { fill: 'uniform', scale: this.noise * Math.sqrt(3 / shape[0]), seed: tensorSeed(this.seed, seedName) });
   }
 
   /** A 1-D (or small) tensor kept in F32: a norm's ones or a bias's small values. */
@@ -264,7 +284,14 @@ export async function synthModel(path: string, options: SynthOptions = {}): Prom
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${seed}`);
 
-  const plan = new TensorPlan(type, seed);
+  let plan = new TensorPlan(type, seed);
+  if (options.copying === true) {
+    if (arch !== 'llama' || shape.layers < 2) {
+      throw new InvalidArgumentError(`copying needs arch 'llama' with at least 2 layers, got ${arch}/${presetName}`);
+    }
+    // noise small enough that the circuit's logits margin (hundreds) stays far above it
+    plan = new TensorPlan(type, seed, copyingWeights(shape), 0.1);
+  }
   if (arch === 'gpt2') gpt2Tensors(shape, plan);
   else llamaTensors(shape, plan, arch);
   const [hyper, hyperTypes] = hyperParameters(arch, shape);
@@ -278,7 +305,7 @@ export async function synthModel(path: string, options: SynthOptions = {}): Prom
   const [tok, tokTypes] = tokenizerMetadata(vocabFor(shape));
   const metadata: Record<string, GgufValue> = {
     'general.architecture': arch,
-    'general.name': `lmrt-synth-${arch}-${presetName}`,
+    'general.name': `lmrt-synth-${arch}-${presetName}${options.copying === true ? '-copying' : ''}`,
     'general.file_type': FILE_TYPE[type],
     'general.quantization_version': 2,
     ...hyper,
