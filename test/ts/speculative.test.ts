@@ -34,7 +34,7 @@ describe('prompt lookup drafts', () => {
   });
 
   it('ask for fewer tokens after misses, none after many, and probe again later', () => {
-    const len = new DraftLength(0, 8, 4);
+    const len = new DraftLength(0, 8, 4, true);
     expect(len.next()).toBe(8);
     len.record(8, 3);
     expect(len.next()).toBe(4);
@@ -45,10 +45,25 @@ describe('prompt lookup drafts', () => {
     len.record(2, 0);
     len.record(1, 0);
     // at zero: no guesses, then one every fourth step
-    expect([len.next(), len.next(), len.next(), len.next(), len.next()]).toEqual([0, 0, 0, 1, 0]);
+    expect([len.next(), len.next(), len.next(), len.next()]).toEqual([0, 0, 0, 1]);
+    // a failed probe doubles the wait: the next comes 8 steps after it
+    len.record(1, 0);
+    expect(Array.from({ length: 8 }, () => len.next())).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    len.record(1, 0);
+    expect(Array.from({ length: 16 }, () => len.next()).indexOf(1)).toBe(15);
     len.record(1, 1);
     expect(len.next()).toBe(1);
+    // a probe that came true brings the wait back to 4
+    len.record(1, 0);
+    expect(Array.from({ length: 4 }, () => len.next())).toEqual([0, 0, 0, 1]);
     // a floor (minDraftTokens) keeps guessing however the guesses fare
+    // without backoff a probe comes every fourth step however the probes fare
+    const steady = new DraftLength(0, 2, 4);
+    for (let i = 0; i < 2; ++i) steady.record(steady.next(), 0);
+    for (let round = 0; round < 3; ++round) {
+      expect(Array.from({ length: 4 }, () => steady.next())).toEqual([0, 0, 0, 1]);
+      steady.record(1, 0);
+    }
     const floored = new DraftLength(2, 5);
     for (let i = 0; i < 6; ++i) floored.record(floored.next(), 0);
     expect(floored.next()).toBe(2);

@@ -65,6 +65,14 @@ export interface DraftModelOptions {
 export type SpeculativeOptions = PromptLookupOptions | DraftModelOptions;
 
 /**
+ * Steps between one-token probes once guessing has stopped paying: a
+ * lookup probe costs one more row in a step, a draft model's probe its own
+ * steps too (and its wait doubles while probes fail).
+ */
+const LOOKUP_PROBE_EVERY = 8;
+const DRAFT_PROBE_EVERY = 16;
+
+/**
  * A request's drafter and draft-length control, from its options
  * (undefined: no speculation). `draftWith` makes the drafter of a draft
  * model for the request's sampling options.
@@ -86,13 +94,13 @@ export function resolveSpeculative(
   if (options.type === 'prompt-lookup') {
     const ngram = int('ngram', options.ngram, 3, 1, 64);
     const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 7, 1, 64);
-    return { drafter: new PromptLookupDrafter(ngram), length: new DraftLength(0, maxDraft) };
+    return { drafter: new PromptLookupDrafter(ngram), length: new DraftLength(0, maxDraft, LOOKUP_PROBE_EVERY) };
   }
   if ((options.type === undefined || options.type === 'draft') && 'draft' in options) {
     if (typeof options.draft !== 'object' || options.draft === null) throw new InvalidArgumentError('speculative.draft must be a loaded Model');
     const maxDraft = int('maxDraftTokens', options.maxDraftTokens, 3, 1, 64);
     const minDraft = int('minDraftTokens', options.minDraftTokens, 0, 0, maxDraft);
-    return { drafter: draftWith(options.draft, sampling), length: new DraftLength(minDraft, maxDraft) };
+    return { drafter: draftWith(options.draft, sampling), length: new DraftLength(minDraft, maxDraft, DRAFT_PROBE_EVERY, true) };
   }
   throw new InvalidArgumentError(`speculative must be { type: 'prompt-lookup' } or { draft: model }, got type ${JSON.stringify((options as { type?: unknown }).type)}`);
 }
