@@ -14,6 +14,7 @@ export {
   GGML_TYPES, ENCODABLE_TYPES, FILE_TYPES, GGUF_VALUE_TYPES, ggmlTypeName, parseGgmlType,
   type GgmlType, type EncodableType, type GgufValueType, type GgufScalarType,
 } from './gguf/types.js';
+export { measureMemoryBandwidth, type BandwidthOptions } from './machine.js';
 export { synthModel, type SynthOptions, type SynthResult } from './synth/synth.js';
 export { SYNTH_PRESETS, type SynthArch, type SynthShape } from './synth/presets.js';
 export {

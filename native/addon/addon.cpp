@@ -12,6 +12,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     lmrt_addon::register_types(env, exports);
     lmrt_addon::register_tokenizer(env, exports);
     lmrt_addon::register_model(env, exports);
+    lmrt_addon::register_system(env, exports);
     return exports;
 }
 

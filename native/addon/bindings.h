@@ -12,6 +12,7 @@ void register_gguf(Napi::Env env, Napi::Object exports);
 void register_types(Napi::Env env, Napi::Object exports);
 void register_tokenizer(Napi::Env env, Napi::Object exports);
 void register_model(Napi::Env env, Napi::Object exports);
+void register_system(Napi::Env env, Napi::Object exports);
 
 // Per-environment state (napi instance data): the wrapped classes.
 struct AddonData {

@@ -1,8 +1,12 @@
-// The C API's status, type-table and quantisation entry points: thin
+// The C API's status, type-table, quantisation and machine-measurement entry points: thin
 // wrappers that validate arguments and convert Status into lmrt_error.
 #include "lmrt.h"
 
+#include <exception>
+#include <new>
+
 #include "../core/ggml_types.h"
+#include "../core/memory_bandwidth.h"
 #include "../core/quant.h"
 #include "../core/status.h"
 
@@ -45,4 +49,23 @@ extern "C" lmrt_status lmrt_dequantize_row(uint32_t type, const void *src, float
         return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "dequantize_row: null buffer").to_c(err);
     }
     return lmrt::dequantize_row(type, src, dst, n).to_c(err);
+}
+
+extern "C" lmrt_status lmrt_measure_read_bandwidth(uint64_t bytes, uint32_t n_threads, uint32_t passes,
+                                                   double *bytes_per_second, lmrt_error *err) {
+    if (bytes_per_second == nullptr || bytes == 0 || n_threads == 0 || n_threads > 64 || passes == 0) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT,
+                                   "measure_read_bandwidth: needs bytes > 0, 1 to 64 threads, passes > 0 and an output")
+            .to_c(err);
+    }
+    try {
+        *bytes_per_second = lmrt::measure_read_bandwidth(bytes, static_cast<int>(n_threads), static_cast<int>(passes));
+    } catch (const std::bad_alloc &) {
+        return lmrt::Status::error(LMRT_E_OUT_OF_MEMORY, "measure_read_bandwidth: cannot allocate %llu bytes",
+                                   static_cast<unsigned long long>(bytes))
+            .to_c(err);
+    } catch (const std::exception &e) {
+        return lmrt::Status::error(LMRT_E_INTERNAL, "measure_read_bandwidth: %s", e.what()).to_c(err);
+    }
+    return LMRT_OK;
 }

@@ -1,5 +1,6 @@
 // The C API over models, contexts, sequences and steps.
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstring>
 #include <new>
@@ -231,9 +232,18 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
         order_rows(batch.data(), n, &ctx->scratch);
-        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits};
+        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits,
+                            ctx->profile.get()};
         StepJob job{&args, hp.arch};
-        ctx->pool.run(run_step, &job);
+        if (ctx->profile) {
+            ctx->profile->step_begin(static_cast<int>(n));
+            const auto t0 = std::chrono::steady_clock::now();
+            ctx->pool.run(run_step, &job);
+            ctx->profile->step_done(static_cast<int>(n), static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                             std::chrono::steady_clock::now() - t0).count()));
+        } else {
+            ctx->pool.run(run_step, &job);
+        }
         ctx->kv.commit(ctx->growth);
         for (uint32_t i = 0; i < n; ++i) ctx->kv.record(batch[i].seq, batch[i].pos, lmrt::kv_row_key(batch[i].token, batch[i].decode));
         for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.seal(g.seq);

@@ -2,6 +2,7 @@
 // files (never by the addon or tests, which see lmrt.h only).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "../core/thread_pool.h"
@@ -9,6 +10,7 @@
 #include "../kv/kv_cache.h"
 #include "../models/forward.h"
 #include "../models/model.h"
+#include "../models/step_profile.h"
 #include "../tokenizer/tokenizer.h"
 #include "lmrt.h"
 
@@ -36,4 +38,5 @@ struct lmrt_context {
     lmrt::StepScratch scratch;
     std::vector<lmrt::KvCache::Growth> growth;
     std::vector<int> pending; // per sequence: rows of this step so far
+    std::unique_ptr<lmrt::StepProfile> profile{lmrt::StepProfile::from_env()}; // LMRT_PROFILE
 };

@@ -424,6 +424,12 @@ LMRT_API lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, uint32_t
 LMRT_API lmrt_status lmrt_kernel_swiglu(lmrt_kernel_variant variant, const float *gate, const float *up, float *y,
                                         uint64_t n, lmrt_error *err);
 
+/* Memory read bandwidth: a buffer of `bytes` read by n_threads threads,
+ * `passes` times; the best pass in bytes per second (the decode roofline's
+ * denominator). */
+LMRT_API lmrt_status lmrt_measure_read_bandwidth(uint64_t bytes, uint32_t n_threads, uint32_t passes,
+                                                 double *bytes_per_second, lmrt_error *err);
+
 /* ---------------------------------------------------- quantisation (ref) */
 
 /* Encodes n float32 values into `type`'s block layout (n a multiple of the

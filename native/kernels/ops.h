@@ -67,6 +67,9 @@ struct MatKernels {
     // dot_grouped, no dot_batched), so any batch may use it.
     void (*gemm)(int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
                  int64_t y_stride) = nullptr;
+    // dot_x4 for eight weight rows: decoding's matrix-vector product, where
+    // the weights stream from memory and must be consumed as fast as they come.
+    void (*dot_x8)(int64_t n, const void *w, size_t row_bytes, const void *x, float out[8]) = nullptr;
 };
 
 // Whether a product of T rows goes through k.gemm.
@@ -118,8 +121,13 @@ inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_
 inline void matmul_rows(const MatKernels &k, int64_t n, const uint8_t *w, size_t row_bytes, int64_t o0, int64_t o1, const uint8_t *act,
                         size_t act_bytes, int64_t T, const RowOrder *orders, float *y, int64_t y_stride) {
     int64_t o = o0;
-    if (T == 1 && k.dot_x4 != nullptr && dot_for_row(k, orders[0], n) == k.dot) {
-        for (; o + 4 <= o1; o += 4) k.dot_x4(n, w + static_cast<size_t>(o - o0) * row_bytes, row_bytes, act, y + o);
+    if (T == 1 && dot_for_row(k, orders[0], n) == k.dot) {
+        if (k.dot_x8 != nullptr) {
+            for (; o + 8 <= o1; o += 8) k.dot_x8(n, w + static_cast<size_t>(o - o0) * row_bytes, row_bytes, act, y + o);
+        }
+        if (k.dot_x4 != nullptr) {
+            for (; o + 4 <= o1; o += 4) k.dot_x4(n, w + static_cast<size_t>(o - o0) * row_bytes, row_bytes, act, y + o);
+        }
     }
     for (; o < o1; ++o) dot_rows(k, n, w + static_cast<size_t>(o - o0) * row_bytes, act, act_bytes, T, orders, y + o, y_stride);
 }

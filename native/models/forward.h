@@ -13,6 +13,7 @@
 #include "../kernels/ops.h"
 #include "../kv/kv_cache.h"
 #include "model.h"
+#include "step_profile.h"
 
 namespace lmrt {
 
@@ -52,6 +53,7 @@ struct StepArgs {
     const BatchRow *rows;
     int n_rows;
     float *logits; // [number of rows with logits, n_vocab]
+    StepProfile *profile = nullptr; // LMRT_PROFILE
 };
 
 void forward_llama(StepArgs &a, int ith, int nth);

@@ -40,7 +40,9 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
 
 namespace layers {
 
-void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y, int64_t y_stride) {
+void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y, int64_t y_stride,
+            StepProfile::Op op) {
+    ProfileScope timed(a.profile, ith, op, w.type);
     const kernels::MatKernels *k = w.kernels;
     const int64_t n_in = w.ne[0], n_out = w.rows();
     const size_t act_bytes = kernels::act_row_bytes(k->act, n_in);
@@ -80,6 +82,7 @@ void add_bias(const Tensor &b, float *y, int64_t stride, int T, int ith, int nth
 }
 
 void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *out) {
+    ProfileScope timed(a.profile, ith, StepProfile::Op::kAttention);
     const HParams &hp = a.hp;
     const int H = hp.n_head, D = hp.head_dim;
     const kernels::AttentionFn kernel = kernels::best_attention();
@@ -164,7 +167,7 @@ void logits(StepArgs &a, int ith, int nth, const Tensor &norm, const Tensor &nor
             kernels::ref::rms_norm(x, norm.f32(), cur + static_cast<size_t>(j) * E, E, a.hp.norm_eps);
         }
     }
-    matmul(a, ith, nth, output, cur, E, n, a.logits, a.hp.n_vocab);
+    matmul(a, ith, nth, output, cur, E, n, a.logits, a.hp.n_vocab, StepProfile::Op::kOutput);
 }
 
 } // namespace layers

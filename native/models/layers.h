@@ -6,8 +6,9 @@
 namespace lmrt::layers {
 
 // y[t][o] = sum_i w[o][i] * x[t][i] for t < T, all threads; ends with a barrier.
+// A profile counts it as `op`.
 void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y,
-            int64_t y_stride);
+            int64_t y_stride, StepProfile::Op op = StepProfile::Op::kMatmul);
 
 // Writes one position's K (or V) values of every KV head, [n_head_kv,
 // head_dim] floats, in the cache's type.

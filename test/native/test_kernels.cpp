@@ -342,3 +342,43 @@ TEST(rows_of_a_batch_give_their_single_row_results_for_types_summed_one_way) {
     }
     std::fprintf(stderr, "  %d outputs identical\n", checked);
 }
+
+// Decoding multiplies many weight rows by one activation row; the kernels
+// take them eight and four at a time (dot_x8, dot_x4). Each output must be
+// exactly what that weight row alone gives, extremes of the codes included.
+TEST(weight_rows_taken_together_give_their_single_row_results) {
+    std::mt19937 rng(91);
+    int checked = 0;
+    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0}) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        for (const uint64_t n_out : {8ull, 13ull, 35ull}) {
+            const uint64_t n_in = 9ull * layout.block_size;
+            std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in, 1.0f);
+            for (uint64_t i = 0; i < n_in; ++i) {
+                wf[i] = i % layout.block_size == 0 ? -8.0f : 7.0f; // the largest codes in row 0
+                wf[n_in + i] = i % layout.block_size == 0 ? 8.0f : -7.0f;
+            }
+            for (uint64_t i = 0; i < n_in / 2; ++i) x[i] = i % 2 == 0 ? 1.0f : -1.0f; // activations at +-127
+            const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
+            std::vector<uint8_t> w(row_bytes * n_out);
+            REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
+            for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
+                if (!lmrt_kernel_variant_available(v)) continue;
+                std::vector<float> all(n_out, NAN);
+                REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), 1, all.data(), nullptr) == LMRT_OK);
+                for (uint64_t o = 0; o < n_out; ++o, ++checked) {
+                    float one = NAN;
+                    REQUIRE(lmrt_kernel_matmul(v, type, w.data() + o * row_bytes, n_in, 1, x.data(), 1, &one, nullptr) == LMRT_OK);
+                    if (std::memcmp(&one, &all[o], sizeof(float)) != 0) {
+                        lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " " + variant_name(v) + " rows=" + std::to_string(n_out) +
+                                                                " row " + std::to_string(o) + ": " + std::to_string(all[o]) + " vs " +
+                                                                std::to_string(one));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    std::fprintf(stderr, "  %d outputs identical\n", checked);
+}

@@ -83,7 +83,7 @@ describe('lmrt CLI', () => {
   it('lmrt synth rejects unknown presets and types with their names', async () => {
     const bad = await run('synth', '--out', join(tmp.dir, 'x.gguf'), '--preset', 'huge');
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/unknown llama preset 'huge'.*tiny, 100m, 1b, 1b-draft, 8b/);
+    expect(bad.err).toMatch(/unknown llama preset 'huge'.*tiny, micro, 100m, 1b, 1b-draft, 8b/);
     const badType = await run('synth', '--out', join(tmp.dir, 'x.gguf'), '--type', 'iq2_xxs');
     expect(badType.err).toMatch(/synth writes F32, F16/);
     const unknownFlag = await run('synth', '--bogus');

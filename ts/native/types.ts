@@ -125,4 +125,6 @@ export interface NativeBinding {
     onProgress?: (done: number, total: number) => void,
   ): Promise<void>;
   typeLayouts(): RawTypeLayout[];
+  /** Best of `passes` reads of a `bytes` buffer by `threads` threads, in bytes per second. */
+  measureReadBandwidth(bytes: number, threads: number, passes: number): Promise<number>;
 }

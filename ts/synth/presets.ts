@@ -50,7 +50,7 @@ export interface SynthShape {
  *
  * @example
  * ```ts
- * Object.keys(SYNTH_PRESETS.llama); // ['tiny', '100m', '1b', '1b-draft', '8b']
+ * Object.keys(SYNTH_PRESETS.llama); // ['tiny', 'micro', '100m', '1b', '1b-draft', '8b']
  * SYNTH_PRESETS.llama['1b'].vocab; // 128256
  * ```
  */
@@ -59,6 +59,11 @@ export const SYNTH_PRESETS: Readonly<Record<SynthArch, Readonly<Record<string, S
     tiny: {
       follows: 'a stories260K-sized Llama, widened to whole K-quant blocks',
       embedding: 256, layers: 4, heads: 8, kvHeads: 4, feedForward: 768, vocab: 512, context: 512,
+      tokenizer: 'spm', ropeBase: 10000, normEps: 1e-5, tiedOutput: true,
+    },
+    micro: {
+      follows: 'a 2-layer, dim-64 toy whose step is all overhead (for measuring it)',
+      embedding: 64, layers: 2, heads: 4, kvHeads: 2, feedForward: 192, vocab: 512, context: 512,
       tokenizer: 'spm', ropeBase: 10000, normEps: 1e-5, tiedOutput: true,
     },
     '100m': {

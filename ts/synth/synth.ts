@@ -28,6 +28,12 @@ export interface SynthOptions {
   preset?: string;
   /** Type of the 2-D weight matrices (default `'F32'`); norms and biases stay F32. */
   type?: EncodableType;
+  /**
+   * Other types for some matrices, by the end of their name: e.g. a
+   * Q4_K_M-style mix is `{ type: 'Q4_K', tensorTypes: { 'attn_v.weight':
+   * 'Q6_K', 'ffn_down.weight': 'Q6_K', 'token_embd.weight': 'Q6_K' } }`.
+   */
+  tensorTypes?: Readonly<Record<string, EncodableType>>;
   /** Seed of the weights (default 0). */
   seed?: number;
   /**
@@ -146,11 +152,13 @@ class TensorPlan {
     private readonly seed: number,
     private readonly designed = new Map<string, Float32Array>(),
     private readonly noise = 1,
+    private readonly overrides: Readonly<Record<string, EncodableType>> = {},
   ) {}
 
   /** A 2-D weight: uniform with standard deviation noise/sqrt(rows), or designed; in the requested type. */
   matrix(name: string, shape: [number, number], seedName = name): void {
     let type = this.type;
+    for (const [suffix, t] of Object.entries(this.overrides)) if (name.endsWith(suffix)) type = t;
     if (shape[0] % BLOCK_SIZE[type] !== 0) {
       type = shape[0] % 32 === 0 ? 'Q8_0' : 'F16';
       this.fallbacks.push({ tensor: name, type });
@@ -284,14 +292,19 @@ export async function synthModel(path: string, options: SynthOptions = {}): Prom
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${seed}`);
 
-  let plan = new TensorPlan(type, seed);
-  if (options.copying === true) {
-    if (arch !== 'llama' || shape.layers < 2) {
-      throw new InvalidArgumentError(`copying needs arch 'llama' with at least 2 layers, got ${arch}/${presetName}`);
+  const overrides = options.tensorTypes ?? {};
+  for (const [suffix, t] of Object.entries(overrides)) {
+    if (!(ENCODABLE_TYPES as readonly string[]).includes(t)) {
+      throw new InvalidArgumentError(`tensorTypes['${suffix}']: synth cannot write type '${t}' (expected one of ${ENCODABLE_TYPES.join(', ')})`);
     }
-    // noise small enough that the circuit's logits margin (hundreds) stays far above it
-    plan = new TensorPlan(type, seed, copyingWeights(shape), 0.1);
   }
+  if (options.copying === true && (arch !== 'llama' || shape.layers < 2)) {
+    throw new InvalidArgumentError(`copying needs arch 'llama' with at least 2 layers, got ${arch}/${presetName}`);
+  }
+  // a copying model's noise is small enough that the circuit's logits margin (hundreds) stays far above it
+  const plan = options.copying === true
+    ? new TensorPlan(type, seed, copyingWeights(shape), 0.1, overrides)
+    : new TensorPlan(type, seed, undefined, 1, overrides);
   if (arch === 'gpt2') gpt2Tensors(shape, plan);
   else llamaTensors(shape, plan, arch);
   const [hyper, hyperTypes] = hyperParameters(arch, shape);
