@@ -114,30 +114,37 @@ async function peerEngine(path, contextSize, threadCount) {
   };
 }
 
-/** Medians of prefill and decode over alternating runs of the engines. */
+/**
+ * Medians of prefill and decode over alternating runs of the engines. Each
+ * run opens its engine afresh and closes it after: compute threads one
+ * engine leaves spinning must not slow the other's next run.
+ */
 async function measure(path, contextSize, threadCount, withPeer) {
-  const engines = [['lmrt', await lmrtEngine(path, contextSize, threadCount)]];
-  if (withPeer) engines.push(['llama.cpp', await peerEngine(path, contextSize, threadCount)]);
-  const { vocab, bos } = engines[0][1];
+  const engines = [['lmrt', lmrtEngine]];
+  if (withPeer) engines.push(['llama.cpp', peerEngine]);
+  const results = Object.fromEntries(engines.map(([name]) => [name, { prefill: [], decode: [] }]));
+  const probe = await lmrtEngine(path, contextSize, threadCount);
+  const { vocab, bos } = probe;
+  await probe.dispose();
   const n = Math.min(promptTokens, Math.floor(contextSize / 2));
   const short = promptOf(8, vocab, 0, bos);
-  const results = Object.fromEntries(engines.map(([name]) => [name, { prefill: [], decode: [] }]));
   let same;
-  try {
-    for (const [, e] of engines) await e.decode(short); // warm up
-    for (let r = 0; r < runs; ++r) {
-      const order = r % 2 === 0 ? engines : [...engines].reverse();
-      const decoded = {};
-      for (const [name, e] of order) {
+  for (let r = 0; r < runs; ++r) {
+    const order = r % 2 === 0 ? engines : [...engines].reverse();
+    const decoded = {};
+    for (const [name, open] of order) {
+      const e = await open(path, contextSize, threadCount);
+      try {
+        await e.decode(short.slice(0, 4)); // warm up
         results[name].prefill.push(await e.prefill(promptOf(n, vocab, r + 1, bos)));
         const d = await e.decode(short);
         results[name].decode.push(d.rate);
         decoded[name] = d.tokens;
+      } finally {
+        await e.dispose();
       }
-      if (withPeer) same = JSON.stringify(decoded.lmrt) === JSON.stringify(decoded['llama.cpp']);
     }
-  } finally {
-    for (const [, e] of engines) await e.dispose();
+    if (withPeer) same = JSON.stringify(decoded.lmrt) === JSON.stringify(decoded['llama.cpp']);
   }
   const med = (name, key) => (results[name] ? median(results[name][key]) : undefined);
   return {

@@ -50,7 +50,7 @@ int physical_core_count() {
     return n > 0 ? static_cast<int>(n) : 1;
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads), active_(n_threads_) {
     workers_.reserve(static_cast<size_t>(n_threads_ - 1));
     for (int i = 1; i < n_threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
 }
@@ -83,9 +83,11 @@ void ThreadPool::worker(int ith) {
     }
 }
 
-void ThreadPool::run(Job job, void *user) {
-    if (n_threads_ == 1) {
+void ThreadPool::run(Job job, void *user, bool single) {
+    if (n_threads_ == 1 || single) {
+        active_ = 1;
         job(user, 0, 1);
+        active_ = n_threads_;
         return;
     }
     done_.store(0, std::memory_order_relaxed);
@@ -105,7 +107,7 @@ void ThreadPool::wait_done() {
 }
 
 void ThreadPool::barrier() {
-    if (n_threads_ == 1) return;
+    if (active_ == 1) return;
     const uint64_t phase = barrier_phase_.load(std::memory_order_acquire);
     if (barrier_count_.fetch_add(1, std::memory_order_acq_rel) == n_threads_ - 1) {
         barrier_count_.store(0, std::memory_order_relaxed);

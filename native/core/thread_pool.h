@@ -28,9 +28,11 @@ class ThreadPool {
 
     int size() const { return n_threads_; }
 
-    // Runs job(user, ith, nth) on all threads and returns when all are done.
+    // Runs job(user, ith, nth) on all threads and returns when all are done;
+    // with single = true, on the calling thread alone (nth = 1): for work so
+    // small that waking the others would cost more than it saves.
     // note: not reentrant; one run at a time per pool.
-    void run(Job job, void *user);
+    void run(Job job, void *user, bool single = false);
 
     // Call only from inside a job, by every thread.
     void barrier();
@@ -40,6 +42,7 @@ class ThreadPool {
     void wait_done();
 
     int n_threads_;
+    int active_; // threads of the current run
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable wake_;

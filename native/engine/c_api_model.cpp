@@ -37,6 +37,17 @@ void run_step(void *user, int ith, int nth) {
     }
 }
 
+// A step of a small model does a few hundred microseconds of arithmetic or
+// less; waking another core and meeting it at every op's barrier costs more
+// than it saves. Such steps run on the calling thread alone: under ~4M
+// weight-row products (parameters times rows); on a 2-core VM a
+// 3.5M-parameter model decodes as fast on one thread as on two.
+// Results do not depend on it: the kernels split work by output feature.
+bool one_thread_suffices(const lmrt_model &m, uint32_t rows) {
+    constexpr uint64_t kSingleThreadWork = 4u << 20;
+    return m.n_params * rows < kSingleThreadWork;
+}
+
 // Each row's summation order: from its own flags for the batch; for the
 // logit rows the last layer keeps, single when its sequence asked for one
 // row's logits (a prompt's last row, as llama.cpp computes its output row),
@@ -235,14 +246,15 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits,
                             ctx->profile.get()};
         StepJob job{&args, hp.arch};
+        const bool single = one_thread_suffices(*ctx->model, n);
         if (ctx->profile) {
             ctx->profile->step_begin(static_cast<int>(n));
             const auto t0 = std::chrono::steady_clock::now();
-            ctx->pool.run(run_step, &job);
+            ctx->pool.run(run_step, &job, single);
             ctx->profile->step_done(static_cast<int>(n), static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                              std::chrono::steady_clock::now() - t0).count()));
         } else {
-            ctx->pool.run(run_step, &job);
+            ctx->pool.run(run_step, &job, single);
         }
         ctx->kv.commit(ctx->growth);
         for (uint32_t i = 0; i < n; ++i) ctx->kv.record(batch[i].seq, batch[i].pos, lmrt::kv_row_key(batch[i].token, batch[i].decode));
