@@ -195,7 +195,7 @@ lines.push('');
 lines.push('| model | weights read per token | prefill lmrt tok/s | prefill llama.cpp tok/s | ratio | decode lmrt tok/s | decode llama.cpp tok/s | ratio | lmrt decode / roofline | llama.cpp decode / roofline | same tokens |');
 lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
-  lines.push(`| ${r.name} | ${(r.bytes / 2 ** 20).toFixed(0)} MiB | ${f(r.lmrt.prefill)} | ${f(r.peer?.prefill)} | ${ratio(r.lmrt.prefill, r.peer?.prefill)} | ` +
+  lines.push(`| ${r.name} | ${(r.bytes / 2 ** 20).toFixed(r.bytes < 10 * 2 ** 20 ? 2 : 0)} MiB | ${f(r.lmrt.prefill)} | ${f(r.peer?.prefill)} | ${ratio(r.lmrt.prefill, r.peer?.prefill)} | ` +
     `${f(r.lmrt.decode)} | ${f(r.peer?.decode)} | ${ratio(r.lmrt.decode, r.peer?.decode)} | ${(100 * r.lmrt.decode / r.roofline).toFixed(0)}% | ` +
     `${r.peer ? `${(100 * r.peer.decode / r.roofline).toFixed(0)}%` : '-'} | ${r.sameTokens === undefined ? '-' : r.sameTokens ? 'yes' : 'no'} |`);
 }
