@@ -132,6 +132,22 @@ describe('draws follow the intended distribution (chi-square, 100k draws, signif
     const options = { ...NEUTRAL, temperature: 1, repeatPenalty: 1.3, frequencyPenalty: 0.4, presencePenalty: 0.25 };
     expectDistribution(drawCounts(LOGITS, options, history), referenceDistribution(penalised, { temperature: 1 }));
   });
+  it('restart forgets the recorded tokens and records the given text, its last repeatLastN', () => {
+    const row = Float32Array.from(LOGITS);
+    const options = { ...NEUTRAL, temperature: 1, repeatPenalty: 1.3, presencePenalty: 0.5, repeatLastN: 3 };
+    const distribution = (s: Sampler): Float64Array => {
+      const out = new Float64Array(row.length);
+      s.distribution(row, out);
+      return out;
+    };
+    const fresh = new Sampler(options, row.length);
+    for (const t of [4, 9, 0]) fresh.accept(t);
+    const reused = new Sampler(options, row.length);
+    for (const t of [1, 2, 3, 5, 6]) reused.accept(t);
+    reused.restart([7, 7, 4, 9, 0]); // only 4, 9, 0 fall in the window
+    expect(distribution(reused)).toEqual(distribution(fresh));
+    expect(distribution(new Sampler(options, row.length))).not.toEqual(distribution(fresh));
+  });
   it('logit bias, including a banned token', () => {
     const bias = { 0: -Infinity, 6: 2.5, 10: 1 };
     const biased = LOGITS.map((l, id) => l + ((bias as Record<number, number>)[id] ?? 0));

@@ -64,6 +64,8 @@ export class GenerationRequest {
   /** For a scoring request (maxTokens 0, see Model.logits): the last logits row. */
   lastLogits: Float32Array | undefined;
   readonly speculation: Speculation | undefined;
+  // the prompt and the tokens so far, in one array for the drafter (speculating requests only)
+  readonly #history: number[] | undefined;
   #draft: Draft | undefined;
   #p: Float64Array | undefined;
   readonly #spec = { drafted: 0, accepted: 0, steps: 0 };
@@ -84,6 +86,7 @@ export class GenerationRequest {
     speculation?: Speculation) {
     this.prompt = prompt;
     this.speculation = sampler ? speculation : undefined;
+    this.#history = this.speculation ? [...prompt] : undefined;
     this.limits = limits;
     this.hooks = hooks;
     this.#sampler = sampler;
@@ -130,7 +133,7 @@ export class GenerationRequest {
   async draft(want: number): Promise<number> {
     this.#draft = undefined;
     if (want <= 0 || this.speculation === undefined) return 0;
-    const draft = await this.speculation.drafter.propose([...this.prompt, ...this.#tokens], want);
+    const draft = await this.speculation.drafter.propose(this.#history!, want);
     if (draft.tokens.length === 0 || this.done) return 0;
     this.#draft = { tokens: draft.tokens.slice(0, want), ...(draft.q ? { q: draft.q.slice(0, want) } : {}) };
     return this.#draft.tokens.length;
@@ -223,6 +226,7 @@ export class GenerationRequest {
     this.#firstTokenAt ??= performance.now();
     if (this.#ends.has(token)) return this.#finish('stop');
     this.#tokens.push(token);
+    this.#history?.push(token);
     this.#sampler!.accept(token);
     this.#unsent.tokens.push(token);
     if (this.limits.logprobs !== undefined) {

@@ -169,6 +169,20 @@ export class Sampler {
     }
   }
 
+  /**
+   * Forgets the tokens recorded so far and records `history` instead (only
+   * its last `repeatLastN` count): the penalties then see that text, as if
+   * this sampler had followed it. A draft model's sampler does this before
+   * each proposal, since the text lost the guesses the target rejected.
+   */
+  restart(history: readonly number[]): void {
+    this.#recent.length = 0;
+    this.#counts.clear();
+    const window = this.options.repeatLastN;
+    if (window === 0) return;
+    for (let i = window > 0 ? Math.max(0, history.length - window) : 0; i < history.length; ++i) this.accept(history[i]!);
+  }
+
   /** Chooses the next token from a row of `vocabSize` logits at `offset`. */
   sample(row: Float32Array, offset = 0): number {
     const o = this.options;

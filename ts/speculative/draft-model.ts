@@ -127,7 +127,7 @@ export class DraftEngine {
         if (d.sampler.greedy) {
           token = d.sampler.sample(row); // a certain guess: no distribution to keep
         } else {
-          const q = new Float64Array(V);
+          const q = d.p.session.distributionBuffer(d.q.length);
           d.sampler.distribution(row, q);
           token = d.sampler.drawFrom(q);
           d.q.push(q);
@@ -155,7 +155,10 @@ class DraftSession implements Drafter {
   readonly #engine: DraftEngine;
   readonly #sampling: SamplingOptions;
   readonly #vocab: number;
-  #proposals = 0;
+  #sampler: Sampler | undefined;
+  // a proposal's distributions, one per guess: the request reads them in
+  // the step that verifies the guesses, before the next proposal
+  readonly #distributions: Float64Array[] = [];
 
   constructor(engine: DraftEngine, sampling: SamplingOptions, vocab: number) {
     this.#engine = engine;
@@ -167,13 +170,22 @@ class DraftSession implements Drafter {
     return this.#engine.propose(this, history, max);
   }
 
-  // The request's sampling chain for the draft's logits, with the text's
-  // penalty history; its own generator (seeded per proposal) draws the guesses.
+  // The request's sampling chain for the draft's logits, its penalties
+  // seeing the text; a generator of its own (seeded from the request's)
+  // draws the guesses.
   samplerFor(history: readonly number[]): Sampler {
-    const seed = this.#sampling.seed === undefined ? undefined : (this.#sampling.seed * 7919 + ++this.#proposals) % 2 ** 52;
-    const sampler = new Sampler({ ...this.#sampling, ...(seed !== undefined ? { seed } : {}) }, this.#vocab);
-    for (const t of history) sampler.accept(t);
-    return sampler;
+    if (this.#sampler === undefined) {
+      const seed = this.#sampling.seed === undefined ? undefined : (this.#sampling.seed * 7919 + 1) % 2 ** 52;
+      this.#sampler = new Sampler({ ...this.#sampling, ...(seed !== undefined ? { seed } : {}) }, this.#vocab);
+    }
+    this.#sampler.restart(history);
+    return this.#sampler;
+  }
+
+  // The buffer for guess i's distribution, reused from proposal to proposal.
+  distributionBuffer(i: number): Float64Array {
+    while (this.#distributions.length <= i) this.#distributions.push(new Float64Array(this.#vocab));
+    return this.#distributions[i]!;
   }
 
   dispose(): void {
