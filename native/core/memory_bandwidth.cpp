@@ -19,7 +19,7 @@ namespace {
 struct ReadJob {
     const uint64_t *data;
     uint64_t words;
-    uint64_t sums[64]; // one per thread, so the reads cannot be optimised away
+    uint64_t sums[64]; // one per thread (the pool has at most 64), so the reads cannot be optimised away
 };
 
 // Eight independent accumulators: the loop is bound by loads, not by adds.
@@ -40,7 +40,7 @@ void read_slice(void *user, int ith, int nth) {
     const uint64_t per = job->words / static_cast<uint64_t>(nth);
     const uint64_t first = per * static_cast<uint64_t>(ith);
     const uint64_t count = ith == nth - 1 ? job->words - first : per;
-    job->sums[ith % 64] += sum_words(job->data + first, count);
+    job->sums[ith] += sum_words(job->data + first, count);
 }
 
 } // namespace
