@@ -70,6 +70,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle>, public Lender {
         o.Set("parameterCount", static_cast<double>(i.n_params));
         o.Set("fileSize", static_cast<double>(i.file_size));
         o.Set("slidingWindow", i.sliding_window);
+        o.Set("interleavedBytes", static_cast<double>(i.interleaved_bytes));
         return o;
     }
 
@@ -309,7 +310,9 @@ Napi::Value model_open(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "E_INVALID_ARGUMENT", "modelOpen: path must be a string");
     const std::string path = info[0].As<Napi::String>().Utf8Value();
-    auto open = [path](lmrt_model **out, lmrt_error *err) { return lmrt_model_open(path.c_str(), out, err); };
+    lmrt_model_params p{};
+    if (info.Length() > 1 && info[1].IsObject()) p.mapped_only = info[1].As<Napi::Object>().Get("mappedOnly").ToBoolean().Value() ? 1 : 0;
+    auto open = [path, p](lmrt_model **out, lmrt_error *err) { return lmrt_model_open_with(path.c_str(), &p, out, err); };
     return OpenWorker<lmrt_model>::start(new OpenWorker<lmrt_model>(env, open, lmrt_model_free, addon_data(env).model_class));
 }
 

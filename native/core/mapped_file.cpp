@@ -25,6 +25,14 @@ MappedFile::~MappedFile() {
     if (data_ != nullptr) ::munmap(data_, size_);
 }
 
+void MappedFile::release(const void *p, uint64_t n) const {
+    const auto begin = reinterpret_cast<uintptr_t>(p), base = reinterpret_cast<uintptr_t>(data_);
+    if (data_ == nullptr || begin < base || n > size_ || begin - base > size_ - n) return;
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (begin + page - 1) / page * page, last = (begin + n) / page * page;
+    if (first < last) ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+}
+
 Status MappedFile::open(const std::string &path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {

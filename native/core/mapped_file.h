@@ -20,6 +20,9 @@ class MappedFile {
     Status open(const std::string &path);
 
     const uint8_t *data() const { return data_; }
+    // Drops the pages wholly inside [p, p + n) from this process's memory;
+    // they are read from the file again if touched. Other ranges: nothing.
+    void release(const void *p, uint64_t n) const;
     uint64_t size() const { return size_; }
 
   private:

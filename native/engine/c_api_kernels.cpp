@@ -2,6 +2,7 @@
 #include <cinttypes>
 #include <vector>
 
+#include "../kernels/interleave.h"
 #include "../kernels/registry.h"
 #include "handles.h"
 
@@ -50,6 +51,34 @@ lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type
     }
     lmrt::kernels::matmul_rows(*k, static_cast<int64_t>(n_in), static_cast<const uint8_t *>(w), row_bytes, 0, static_cast<int64_t>(n_out),
                                act.data(), act_bytes, static_cast<int64_t>(n_tokens), orders.data(), y, static_cast<int64_t>(n_out));
+    return LMRT_OK;
+}
+
+lmrt_status lmrt_kernel_matmul_interleaved(lmrt_kernel_variant variant, uint32_t weight_type, const void *w, uint64_t n_in,
+                                           uint64_t n_out, const float *x, uint64_t n_tokens, float *y, lmrt_error *err) {
+    const lmrt::kernels::MatKernels *k = lmrt::kernels::mat_kernels(weight_type, to_variant(variant));
+    if (k == nullptr || k->gemm_interleaved == nullptr || !lmrt::kernels::can_interleave(weight_type)) {
+        return lmrt::Status::error(LMRT_E_GGUF_UNSUPPORTED, "no interleaved product for type %u in this variant", weight_type).to_c(err);
+    }
+    lmrt_type_layout layout;
+    lmrt_type_layout_get(weight_type, &layout);
+    if (w == nullptr || x == nullptr || y == nullptr || n_in % layout.block_size != 0) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_matmul_interleaved: bad arguments").to_c(err);
+    }
+    const auto n = static_cast<int64_t>(n_in), O = static_cast<int64_t>(n_out), T = static_cast<int64_t>(n_tokens), nb = n / 32;
+    const size_t row_bytes = n_in / layout.block_size * layout.block_bytes, act_bytes = lmrt::kernels::act_row_bytes(k->act, n);
+    std::vector<uint8_t> interleaved(row_bytes * n_out), act(act_bytes * n_tokens + 1);
+    lmrt::kernels::interleave_rows(weight_type, static_cast<const uint8_t *>(w), n, O, interleaved.data());
+    std::vector<int32_t> sums(static_cast<size_t>(nb * T));
+    for (int64_t t = 0; t < T; ++t) {
+        k->quantize(x + t * n, act.data() + t * act_bytes, n);
+        lmrt::kernels::q8_0_block_sums(act.data() + t * act_bytes, nb, sums.data() + t * nb);
+    }
+    const int64_t groups = O / lmrt::kernels::kInterleaveRows, tail = groups * lmrt::kernels::kInterleaveRows;
+    k->gemm_interleaved(n, interleaved.data(), groups, act.data(), act_bytes, sums.data(), T, y, O);
+    const std::vector<lmrt::kernels::RowOrder> orders(n_tokens, lmrt::kernels::RowOrder::kSingle);
+    lmrt::kernels::matmul_rows(*k, n, interleaved.data() + tail * row_bytes, row_bytes, tail, O, act.data(), act_bytes, T, orders.data(), y,
+                               O);
     return LMRT_OK;
 }
 

@@ -69,8 +69,11 @@ void order_rows(const lmrt::BatchRow *batch, uint32_t n, lmrt::StepScratch *s) {
 
 extern "C" {
 
-lmrt_status lmrt_model_open(const char *path, lmrt_model **out, lmrt_error *err) {
+lmrt_status lmrt_model_open(const char *path, lmrt_model **out, lmrt_error *err) { return lmrt_model_open_with(path, nullptr, out, err); }
+
+lmrt_status lmrt_model_open_with(const char *path, const lmrt_model_params *params, lmrt_model **out, lmrt_error *err) {
     if (path == nullptr || out == nullptr) return invalid(err, "lmrt_model_open: null argument");
+    const lmrt_model_params p = params != nullptr ? *params : lmrt_model_params{};
     *out = nullptr;
     return guarded(err, "loading a model", [&]() -> lmrt_status {
         auto model = std::make_unique<lmrt_model>();
@@ -80,6 +83,7 @@ lmrt_status lmrt_model_open(const char *path, lmrt_model **out, lmrt_error *err)
             s = lmrt::load_model(model->gguf, path, static_cast<int>(model->tokenizer.tokenizer.vocab().size()), &model->hp,
                                  &model->weights);
         }
+        if (s.is_ok() && p.mapped_only == 0) s = lmrt::interleave_weights(model->gguf, &model->weights);
         if (!s.is_ok()) return s.to_c(err);
         for (const lmrt::GgufTensor &t : model->gguf.tensors()) model->n_params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
         *out = model.release();
@@ -104,6 +108,7 @@ void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
     info->n_params = m->n_params;
     info->file_size = m->gguf.size();
     info->sliding_window = static_cast<uint32_t>(std::max(hp.sliding_window, 0));
+    info->interleaved_bytes = m->weights.interleaved.bytes;
 }
 
 const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model) { return model == nullptr ? nullptr : &model->tokenizer; }

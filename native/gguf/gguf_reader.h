@@ -83,6 +83,9 @@ class GgufReader {
     uint64_t data_offset() const { return data_offset_; }
     uint64_t size() const { return size_; }
     const uint8_t *bytes() const { return bytes_; }
+    // A file's pages wholly inside [p, p + n) leave this process's memory
+    // (MappedFile::release); a reader of memory keeps them.
+    void release_pages(const void *p, uint64_t n) const { file_.release(p, n); }
 
     const std::vector<GgufKv> &kvs() const { return kvs_; }
     const std::vector<GgufTensor> &tensors() const { return tensors_; }

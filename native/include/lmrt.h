@@ -320,10 +320,23 @@ typedef struct lmrt_model_info {
     uint64_t n_params;
     uint64_t file_size;
     uint32_t sliding_window; /* positions each token attends to, itself included (0: all) */
+    uint64_t interleaved_bytes; /* weights copied into an interleaved layout at load (lmrt_model_params) */
 } lmrt_model_info;
 
-/* Maps a GGUF model and binds its weights in place (no copy); validates
- * architecture, hyper-parameters, tensor names, shapes and types. */
+typedef struct lmrt_model_params {
+    /* 0 (default): matrices whose kernels stream an interleaved layout faster
+     * (Q4_0, Q8_0 on AVX2 CPUs) are copied into it at load, and the mapped
+     * originals' pages are dropped; 1: compute from the mapped file only
+     * (pages shared with other processes, no copy). */
+    uint32_t mapped_only;
+} lmrt_model_params;
+
+/* Maps a GGUF model and binds its weights; validates architecture,
+ * hyper-parameters, tensor names, shapes and types. params may be NULL
+ * (defaults). */
+LMRT_API lmrt_status lmrt_model_open_with(const char *path_cstr, const lmrt_model_params *params, lmrt_model **out,
+                                         lmrt_error *err);
+/* lmrt_model_open_with(path, NULL, out, err). */
 LMRT_API lmrt_status lmrt_model_open(const char *path_cstr, lmrt_model **out, lmrt_error *err);
 LMRT_API void lmrt_model_free(lmrt_model *model);
 LMRT_API void lmrt_model_info_get(const lmrt_model *model, lmrt_model_info *info);
@@ -404,6 +417,14 @@ LMRT_API int lmrt_kernel_variant_available(lmrt_kernel_variant variant);
  * activations encoded as the weight type's dot product wants. */
 LMRT_API lmrt_status lmrt_kernel_matmul(lmrt_kernel_variant variant, uint32_t weight_type, const void *w, uint64_t n_in,
                                         uint64_t n_out, const float *x, uint64_t n_tokens, float *y, lmrt_error *err);
+
+/* lmrt_kernel_matmul through the variant's product over weights interleaved
+ * at load (w is given in the plain layout and interleaved first), as a model
+ * opened without mapped_only computes; LMRT_E_GGUF_UNSUPPORTED where the
+ * variant has none for the type. */
+LMRT_API lmrt_status lmrt_kernel_matmul_interleaved(lmrt_kernel_variant variant, uint32_t weight_type, const void *w,
+                                                    uint64_t n_in, uint64_t n_out, const float *x, uint64_t n_tokens,
+                                                    float *y, lmrt_error *err);
 
 /* Encodes n activations (a multiple of the weight type's block size) the way
  * the variant's matrix product for weight_type encodes them before its dot

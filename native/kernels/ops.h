@@ -70,6 +70,13 @@ struct MatKernels {
     // dot_x4 for eight weight rows: decoding's matrix-vector product, where
     // the weights stream from memory and must be consumed as fast as they come.
     void (*dot_x8)(int64_t n, const void *w, size_t row_bytes, const void *x, float out[8]) = nullptr;
+    // When set, the product over weights interleaved at load (interleave.h):
+    // y[t * y_stride + o] for the 8 * groups rows at w and the T encoded rows
+    // at act (act_bytes apart), act_sums[t * n / 32 + k] being the sum of the
+    // values of row t's block k (q8_0_block_sums). Every row sums exactly as
+    // `dot` sums it, so any batch may use it.
+    void (*gemm_interleaved)(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const int32_t *act_sums,
+                             int64_t T, float *y, int64_t y_stride) = nullptr;
 };
 
 // Whether a product of T rows goes through k.gemm.

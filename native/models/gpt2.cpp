@@ -64,7 +64,7 @@ void forward_gpt2(StepArgs &a, int ith, int nth) {
 
     for (int t = ith; t < T; t += nth) {
         float *xt = x + static_cast<size_t>(t) * E;
-        kernels::ref::embedding_row(w.tok_embd.type, w.tok_embd.data, E, a.rows[t].token, xt);
+        layers::embedding_row(w.tok_embd, a.rows[t].token, xt);
         kernels::ref::embedding_row(w.pos_embd.type, w.pos_embd.data, E, a.rows[t].pos, pos_row.data());
         for (int i = 0; i < E; ++i) xt[i] += pos_row[static_cast<size_t>(i)];
     }

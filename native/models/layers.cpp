@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "../core/ggml_types.h"
+#include "../core/quant.h"
+#include "../kernels/interleave.h"
 #include "../kernels/ref/ref.h"
 #include "../kernels/registry.h"
 
@@ -29,6 +31,7 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
     // the largest encoded row is F32 of the widest input
     act.assign(R * widest * 4 + 64, 0);
     packed.resize(static_cast<size_t>(kernels::row_groups(rows)) * (widest / 32));
+    act_sums.resize(R * (widest / 32));
     scores.assign(static_cast<size_t>(n_threads), std::vector<float>(static_cast<size_t>(max_positions)));
     k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint8_t *>(static_cast<size_t>(max_blocks)));
     v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint8_t *>(static_cast<size_t>(max_blocks)));
@@ -47,15 +50,33 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const int64_t n_in = w.ne[0], n_out = w.rows();
     const size_t act_bytes = kernels::act_row_bytes(k->act, n_in);
     uint8_t *act = a.s.act.data();
-    for (int t = ith; t < T; t += nth) k->quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
+    int32_t *sums = a.s.act_sums.data();
+    const int64_t nb = n_in / 32;
+    for (int t = ith; t < T; t += nth) {
+        k->quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
+        if (w.interleaved) kernels::q8_0_block_sums(act + static_cast<size_t>(t) * act_bytes, nb, sums + t * nb);
+    }
     a.pool.barrier();
     const TypeLayout *layout = find_type_layout(w.type);
     const size_t row_bytes = static_cast<size_t>(n_in / layout->block_size) * layout->block_bytes;
-    const int64_t o0 = n_out * ith / nth, o1 = n_out * (ith + 1) / nth;
     const auto *base = static_cast<const uint8_t *>(w.data);
+    if (w.interleaved) {
+        // whole groups of 8 rows per thread; the last thread also takes the plain rows after them
+        const int64_t groups = n_out / kernels::kInterleaveRows;
+        const int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
+        k->gemm_interleaved(n_in, base + static_cast<size_t>(g0) * kernels::kInterleaveRows * row_bytes, g1 - g0, act, act_bytes, sums, T,
+                            y + g0 * kernels::kInterleaveRows, y_stride);
+        const int64_t tail = groups * kernels::kInterleaveRows;
+        if (ith + 1 == nth && tail < n_out) {
+            kernels::matmul_rows(*k, n_in, base + static_cast<size_t>(tail) * row_bytes, row_bytes, tail, n_out, act, act_bytes, T, a.s.orders,
+                                 y, y_stride);
+        }
+        a.pool.barrier();
+        return;
+    }
+    const int64_t o0 = n_out * ith / nth, o1 = n_out * (ith + 1) / nth;
     if (kernels::use_gemm(*k, T)) {
         kernels::PackedQ8Group *packed = a.s.packed.data();
-        const int64_t nb = n_in / 32;
         kernels::pack_q8_0_rows(act, act_bytes, T, nb, nb * ith / nth, nb * (ith + 1) / nth, packed);
         a.pool.barrier();
         k->gemm(n_in, base + static_cast<size_t>(o0) * row_bytes, row_bytes, o1 - o0, packed, T, y + o0, y_stride);
@@ -64,6 +85,23 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
                              y_stride);
     }
     a.pool.barrier();
+}
+
+void embedding_row(const Tensor &table, int64_t token, float *out) {
+    if (!table.interleaved) {
+        kernels::ref::embedding_row(table.type, table.data, table.ne[0], token, out);
+        return;
+    }
+    // a few blocks at a time through a plain copy
+    const TypeLayout *layout = find_type_layout(table.type);
+    const int64_t nb = table.ne[0] / layout->block_size;
+    constexpr int64_t kChunk = 16;
+    uint8_t blocks[kChunk * 64];
+    for (int64_t k0 = 0; k0 < nb; k0 += kChunk) {
+        const int64_t k1 = std::min(nb, k0 + kChunk);
+        kernels::plain_blocks(table.type, static_cast<const uint8_t *>(table.data), table.ne[0], table.rows(), token, k0, k1, blocks);
+        (void)dequantize_row(table.type, blocks, out + k0 * layout->block_size, static_cast<uint64_t>((k1 - k0) * layout->block_size));
+    }
 }
 
 void store_kv_rows(const KvCache &kv, uint8_t *dst, const float *src, int n_head_kv, int head_dim) {

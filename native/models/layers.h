@@ -10,6 +10,9 @@ namespace lmrt::layers {
 void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y,
             int64_t y_stride, StepProfile::Op op = StepProfile::Op::kMatmul);
 
+// Row `token` of an embedding matrix as floats.
+void embedding_row(const Tensor &table, int64_t token, float *out);
+
 // Writes one position's K (or V) values of every KV head, [n_head_kv,
 // head_dim] floats, in the cache's type.
 void store_kv_rows(const KvCache &kv, uint8_t *dst, const float *src, int n_head_kv, int head_dim);

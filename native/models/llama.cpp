@@ -104,7 +104,7 @@ void forward_llama(StepArgs &a, int ith, int nth) {
     float *x = s.x.data(), *cur = s.cur.data(), *q = s.q.data(), *k = s.k.data(), *v = s.v.data();
 
     for (int t = ith; t < T; t += nth) {
-        kernels::ref::embedding_row(w.tok_embd.type, w.tok_embd.data, E, a.rows[t].token, x + static_cast<size_t>(t) * E);
+        layers::embedding_row(w.tok_embd, a.rows[t].token, x + static_cast<size_t>(t) * E);
     }
     for (int il = 0; il < hp.n_layer; ++il) {
         const LayerWeights &L = w.layers[static_cast<size_t>(il)];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,15 @@ struct HParams {
     int sliding_window = 0; // 0: full causal attention
 };
 
-// A weight tensor: data in the mapping, its type, shape (ne[0] = row
-// length) and the dot-product kernels chosen for this CPU.
+// A weight tensor: data in the mapping (or, interleaved, in memory the
+// model owns), its type, shape (ne[0] = row length) and the dot-product
+// kernels chosen for this CPU.
 struct Tensor {
     const void *data = nullptr;
     uint32_t type = 0;
     int64_t ne[4] = {1, 1, 1, 1};
     const kernels::MatKernels *kernels = nullptr;
+    bool interleaved = false; // rows in kernels/interleave.h's layout
 
     explicit operator bool() const { return data != nullptr; }
     int64_t rows() const { return ne[1] * ne[2] * ne[3]; }
@@ -45,14 +48,30 @@ struct LayerWeights {
     Tensor w_gate, w_up, w_down, b_up, b_down;
 };
 
+// Interleaved copies of weight matrices (kernels/interleave.h), 64-byte aligned.
+struct InterleavedStorage {
+    struct Free {
+        void operator()(uint8_t *p) const;
+    };
+    std::vector<std::unique_ptr<uint8_t, Free>> buffers;
+    uint64_t bytes = 0;
+};
+
 struct ModelWeights {
     Tensor tok_embd, pos_embd, output_norm, output_norm_b, output;
     std::vector<LayerWeights> layers;
+    InterleavedStorage interleaved;
 };
 
 // Reads hyper-parameters and binds every tensor the architecture needs,
 // checking names, shapes and types. Unknown architectures give
 // E_ARCH_UNSUPPORTED naming them.
 Status load_model(const GgufReader &gguf, const std::string &name, int n_vocab, HParams *hp, ModelWeights *w);
+
+// Copies the matrices whose kernels have an interleaved product into that
+// layout (decode streams them several times faster); the mapped originals
+// are then no longer read, and their pages leave memory. Out of memory
+// gives LMRT_E_OUT_OF_MEMORY.
+Status interleave_weights(const GgufReader &gguf, ModelWeights *w);
 
 } // namespace lmrt

@@ -382,3 +382,53 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
     }
     std::fprintf(stderr, "  %d outputs identical\n", checked);
 }
+
+// Weights interleaved at load (kernels/interleave.h): every output of every
+// batch row must be exactly the reference's single-row dot product of that
+// weight row, for whole groups of 8 rows and the plain rows after them,
+// extremes of the codes included.
+TEST(interleaved_products_give_their_single_row_results) {
+    std::mt19937 rng(17);
+    int checked = 0;
+    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0}) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        for (const uint64_t n_out : {8ull, 13ull, 35ull, 64ull}) {
+            for (const uint64_t tokens : {1ull, 2ull, 3ull, 5ull, 9ull}) {
+                const uint64_t n_in = (tokens % 2 ? 9ull : 64ull) * layout.block_size;
+                std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in * tokens, 1.0f);
+                for (uint64_t i = 0; i < n_in; ++i) {
+                    wf[i] = i % layout.block_size == 0 ? -8.0f : 7.0f; // the largest codes in row 0
+                    wf[n_in + i] = i % layout.block_size == 0 ? 8.0f : -7.0f;
+                }
+                for (uint64_t i = 0; i < n_in / 2; ++i) x[i] = i % 2 == 0 ? 1.0f : -1.0f; // activations at +-127
+                const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
+                std::vector<uint8_t> w(row_bytes * n_out);
+                REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
+                for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
+                    if (!lmrt_kernel_variant_available(v)) continue;
+                    // each token alone, each weight row alone: the variant's single-row dot product
+                    std::vector<float> want(n_out * tokens);
+                    for (uint64_t t = 0; t < tokens; ++t) {
+                        for (uint64_t o = 0; o < n_out; ++o) {
+                            REQUIRE(lmrt_kernel_matmul(v, type, w.data() + o * row_bytes, n_in, 1, x.data() + t * n_in, 1,
+                                                       &want[t * n_out + o], nullptr) == LMRT_OK);
+                        }
+                    }
+                    std::vector<float> got(n_out * tokens, NAN);
+                    REQUIRE(lmrt_kernel_matmul_interleaved(v, type, w.data(), n_in, n_out, x.data(), tokens, got.data(), nullptr) == LMRT_OK);
+                    for (uint64_t i = 0; i < got.size(); ++i, ++checked) {
+                        if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0) {
+                            lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " " + variant_name(v) + " rows=" + std::to_string(n_out) +
+                                                                    " tokens=" + std::to_string(tokens) + " output " + std::to_string(i) + ": " +
+                                                                    std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    REQUIRE(checked > 0);
+    std::fprintf(stderr, "  %d outputs identical\n", checked);
+}

@@ -115,7 +115,7 @@ export interface RawModel {
 
 export interface NativeBinding {
   tokenizerOpen(path: string): Promise<RawTokenizer>;
-  modelOpen(path: string): Promise<RawModel>;
+  modelOpen(path: string, options?: { mappedOnly?: boolean }): Promise<RawModel>;
   ggufInspect(path: string, buffer?: Uint8Array): Promise<RawGguf>;
   ggufWrite(
     path: string,

@@ -465,10 +465,13 @@ const MatKernels kQ5_K{"avx2", ActType::kQ8_K, nullptr, dot_q5_k};
 const MatKernels kQ6_K{"avx2", ActType::kQ8_K, nullptr, dot_q6_k};
 
 // The activation encoders: Q8_0's vectorised (it runs before every Q8_0 and
-// Q4_0 product), the others the reference ones.
+// Q4_0 product), the others the reference ones; and the products over
+// interleaved weights.
 MatKernels with_encoder(const MatKernels &k, uint32_t type) {
     MatKernels out = k;
     out.quantize = k.act == ActType::kQ8_0 ? quantize_q8_0 : ref_of(type)->quantize;
+    if (type == LMRT_TYPE_Q4_0) out.gemm_interleaved = gemm_interleaved_q4_0;
+    if (type == LMRT_TYPE_Q8_0) out.gemm_interleaved = gemm_interleaved_q8_0;
     return out;
 }
 

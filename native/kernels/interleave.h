@@ -1,0 +1,38 @@
+// Weights interleaved at load for matrix products that stream them: the
+// blocks of 8 consecutive rows stored together, so that one vector load
+// takes the same 4 bytes of all 8 rows (each lane a row, no horizontal
+// sums), the 8 rows' scales come in one load, and the product reads one
+// sequential stream instead of 8.
+//
+// Layout of a matrix of O rows of n values: floor(O / 8) groups, each
+// [block k][InterleavedBlock], then the last O % 8 rows as stored in GGUF.
+// An interleaved block of types whose block is a 2-byte scale followed by
+// qs bytes (Q4_0, Q8_0): the 8 scales, then qs[j][4 * r + i] = byte
+// 4j + i of row r. The size is the plain layout's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lmrt::kernels {
+
+constexpr int kInterleaveRows = 8;
+
+// Whether `type` has an interleaved layout (and kernels for it: MatKernels::gemm_interleaved).
+bool can_interleave(uint32_t type);
+
+// Bytes of one row group's block k: 8 blocks of the type.
+size_t interleaved_block_bytes(uint32_t type);
+
+// Writes rows [0, O) of a plain matrix (rows row_bytes apart) into dst in
+// the interleaved layout (dst holds O * row_bytes bytes).
+void interleave_rows(uint32_t type, const uint8_t *src, int64_t n, int64_t O, uint8_t *dst);
+
+// Blocks [k0, k1) of row `row` of an interleaved matrix in the plain layout.
+void plain_blocks(uint32_t type, const uint8_t *interleaved, int64_t n, int64_t O, int64_t row, int64_t k0, int64_t k1, uint8_t *out);
+
+// The sums of each Q8_0 block's 32 values of an encoded activation row of
+// nb blocks (the interleaved Q4_0 product takes its offset of 8 out through them).
+void q8_0_block_sums(const uint8_t *act, int64_t nb, int32_t *out);
+
+} // namespace lmrt::kernels
