@@ -69,13 +69,13 @@ lmrt_status lmrt_kernel_matmul_interleaved(lmrt_kernel_variant variant, uint32_t
     const size_t row_bytes = n_in / layout.block_size * layout.block_bytes, act_bytes = lmrt::kernels::act_row_bytes(k->act, n);
     std::vector<uint8_t> interleaved(row_bytes * n_out), act(act_bytes * n_tokens + 1);
     lmrt::kernels::interleave_rows(weight_type, static_cast<const uint8_t *>(w), n, O, interleaved.data());
-    std::vector<int32_t> sums(static_cast<size_t>(nb * T));
+    std::vector<lmrt::kernels::Q8BlockInfo> info(static_cast<size_t>(nb * T));
     for (int64_t t = 0; t < T; ++t) {
         k->quantize(x + t * n, act.data() + t * act_bytes, n);
-        lmrt::kernels::q8_0_block_sums(act.data() + t * act_bytes, nb, sums.data() + t * nb);
+        lmrt::kernels::q8_0_block_info(act.data() + t * act_bytes, nb, info.data() + t * nb);
     }
     const int64_t groups = O / lmrt::kernels::kInterleaveRows, tail = groups * lmrt::kernels::kInterleaveRows;
-    k->gemm_interleaved(n, interleaved.data(), groups, act.data(), act_bytes, sums.data(), T, y, O);
+    k->gemm_interleaved(n, interleaved.data(), groups, act.data(), act_bytes, info.data(), T, y, O);
     const std::vector<lmrt::kernels::RowOrder> orders(n_tokens, lmrt::kernels::RowOrder::kSingle);
     lmrt::kernels::matmul_rows(*k, n, interleaved.data() + tail * row_bytes, row_bytes, tail, O, act.data(), act_bytes, T, orders.data(), y,
                                O);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../core/ggml_types.h"
+#include "../core/half.h"
 #include "../core/quant.h"
 
 namespace lmrt::kernels {
@@ -59,12 +60,12 @@ void plain_blocks(uint32_t type, const uint8_t *interleaved, int64_t n, int64_t 
     }
 }
 
-void q8_0_block_sums(const uint8_t *act, int64_t nb, int32_t *out) {
+void q8_0_block_info(const uint8_t *act, int64_t nb, Q8BlockInfo *out) {
     const auto *b = reinterpret_cast<const BlockQ8_0 *>(act);
     for (int64_t k = 0; k < nb; ++k) {
         int32_t sum = 0;
         for (int i = 0; i < 32; ++i) sum += b[k].qs[i];
-        out[k] = sum;
+        out[k] = {fp16_to_fp32(b[k].d), sum};
     }
 }
 

@@ -31,8 +31,13 @@ void interleave_rows(uint32_t type, const uint8_t *src, int64_t n, int64_t O, ui
 // Blocks [k0, k1) of row `row` of an interleaved matrix in the plain layout.
 void plain_blocks(uint32_t type, const uint8_t *interleaved, int64_t n, int64_t O, int64_t row, int64_t k0, int64_t k1, uint8_t *out);
 
-// The sums of each Q8_0 block's 32 values of an encoded activation row of
-// nb blocks (the interleaved Q4_0 product takes its offset of 8 out through them).
-void q8_0_block_sums(const uint8_t *act, int64_t nb, int32_t *out);
+// Per block of an encoded Q8_0 activation row: its scale as a float and the
+// sum of its 32 values (the interleaved Q4_0 product takes its offset of 8
+// out through it), so that the products broadcast both from memory.
+struct Q8BlockInfo {
+    float d;
+    int32_t sum;
+};
+void q8_0_block_info(const uint8_t *act, int64_t nb, Q8BlockInfo *out);
 
 } // namespace lmrt::kernels

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "../kv/kv_type.h"
+#include "interleave.h"
 #include "packed.h"
 
 namespace lmrt::kernels {
@@ -72,10 +73,10 @@ struct MatKernels {
     void (*dot_x8)(int64_t n, const void *w, size_t row_bytes, const void *x, float out[8]) = nullptr;
     // When set, the product over weights interleaved at load (interleave.h):
     // y[t * y_stride + o] for the 8 * groups rows at w and the T encoded rows
-    // at act (act_bytes apart), act_sums[t * n / 32 + k] being the sum of the
-    // values of row t's block k (q8_0_block_sums). Every row sums exactly as
-    // `dot` sums it, so any batch may use it.
-    void (*gemm_interleaved)(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const int32_t *act_sums,
+    // at act (act_bytes apart), info[t * n / 32 + k] describing row t's
+    // block k (q8_0_block_info). Every row sums exactly as `dot` sums it, so
+    // any batch may use it.
+    void (*gemm_interleaved)(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
                              int64_t T, float *y, int64_t y_stride) = nullptr;
 };
 

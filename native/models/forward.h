@@ -31,7 +31,7 @@ struct StepScratch {
     std::vector<float> x, cur, q, k, v, attn, tmp, ffn_a, ffn_b;
     std::vector<uint8_t> act; // encoded activations of a matrix product
     std::vector<kernels::PackedQ8Group> packed; // act transposed for MatKernels::gemm
-    std::vector<int32_t> act_sums; // act's block sums for MatKernels::gemm_interleaved
+    std::vector<kernels::Q8BlockInfo> act_info; // act's blocks for MatKernels::gemm_interleaved
     // per thread: attention scores and block pointer lists
     std::vector<std::vector<float>> scores;
     std::vector<std::vector<const uint8_t *>> k_blocks, v_blocks;

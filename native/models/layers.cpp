@@ -31,7 +31,7 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
     // the largest encoded row is F32 of the widest input
     act.assign(R * widest * 4 + 64, 0);
     packed.resize(static_cast<size_t>(kernels::row_groups(rows)) * (widest / 32));
-    act_sums.resize(R * (widest / 32));
+    act_info.resize(R * (widest / 32));
     scores.assign(static_cast<size_t>(n_threads), std::vector<float>(static_cast<size_t>(max_positions)));
     k_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint8_t *>(static_cast<size_t>(max_blocks)));
     v_blocks.assign(static_cast<size_t>(n_threads), std::vector<const uint8_t *>(static_cast<size_t>(max_blocks)));
@@ -50,11 +50,11 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const int64_t n_in = w.ne[0], n_out = w.rows();
     const size_t act_bytes = kernels::act_row_bytes(k->act, n_in);
     uint8_t *act = a.s.act.data();
-    int32_t *sums = a.s.act_sums.data();
+    kernels::Q8BlockInfo *info = a.s.act_info.data();
     const int64_t nb = n_in / 32;
     for (int t = ith; t < T; t += nth) {
         k->quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
-        if (w.interleaved) kernels::q8_0_block_sums(act + static_cast<size_t>(t) * act_bytes, nb, sums + t * nb);
+        if (w.interleaved) kernels::q8_0_block_info(act + static_cast<size_t>(t) * act_bytes, nb, info + t * nb);
     }
     a.pool.barrier();
     const TypeLayout *layout = find_type_layout(w.type);
@@ -64,7 +64,7 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
         // whole groups of 8 rows per thread; the last thread also takes the plain rows after them
         const int64_t groups = n_out / kernels::kInterleaveRows;
         const int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
-        k->gemm_interleaved(n_in, base + static_cast<size_t>(g0) * kernels::kInterleaveRows * row_bytes, g1 - g0, act, act_bytes, sums, T,
+        k->gemm_interleaved(n_in, base + static_cast<size_t>(g0) * kernels::kInterleaveRows * row_bytes, g1 - g0, act, act_bytes, info, T,
                             y + g0 * kernels::kInterleaveRows, y_stride);
         const int64_t tail = groups * kernels::kInterleaveRows;
         if (ith + 1 == nth && tail < n_out) {
