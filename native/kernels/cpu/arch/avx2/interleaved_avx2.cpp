@@ -32,6 +32,11 @@ static_assert(sizeof(Q4_0Group) == 8 * sizeof(BlockQ4_0) && sizeof(Q8_0Group) ==
 LMRT_AVX2 inline __m256i load(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 // vbroadcastss: a load alone, where vpbroadcastd also takes a shuffle
 LMRT_AVX2 inline __m256i broadcast4(const void *p) { return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float *>(p))); }
+// Hides a value's origin from the optimiser: GCC would otherwise turn the
+// running sums into trees of all 8 products at once and run out of
+// registers (then the products live on the stack).
+LMRT_AVX2 inline void opaque(__m256i &v) { asm("" : "+x"(v)); }
+
 LMRT_AVX2 inline __m256 scales(const uint16_t d[8]) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(d))); }
 
 // 8 weight rows against R activation rows: y[t][r] = row r . row t. Per
@@ -54,8 +59,11 @@ LMRT_AVX2 void q4_0_rows(int64_t nb, const Q4_0Group *w, const BlockQ8_0 *const 
             const __m256i v = load(w[k].qs[j]);
             const __m256i lo = _mm256_and_si256(v, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
             LMRT_UNROLL for (int t = 0; t < R; ++t) {
-                s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(lo, broadcast4(x[t][k].qs + 4 * j)));
-                s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(hi, broadcast4(x[t][k].qs + 16 + 4 * j)));
+                // through a named value: GCC keeps an array element that an asm touches in memory
+                __m256i part = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(lo, broadcast4(x[t][k].qs + 4 * j)));
+                part = _mm256_add_epi16(part, _mm256_maddubs_epi16(hi, broadcast4(x[t][k].qs + 16 + 4 * j)));
+                opaque(part);
+                s[t] = part;
             }
         }
         const __m256 wd = scales(w[k].d);
