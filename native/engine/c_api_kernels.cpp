@@ -67,18 +67,20 @@ lmrt_status lmrt_kernel_matmul_interleaved(lmrt_kernel_variant variant, uint32_t
     }
     const auto n = static_cast<int64_t>(n_in), O = static_cast<int64_t>(n_out), T = static_cast<int64_t>(n_tokens), nb = n / 32;
     const size_t row_bytes = n_in / layout.block_size * layout.block_bytes, act_bytes = lmrt::kernels::act_row_bytes(k->act, n);
-    std::vector<uint8_t> interleaved(row_bytes * n_out), act(act_bytes * n_tokens + 1);
+    std::vector<uint8_t> interleaved(lmrt::kernels::interleaved_bytes(weight_type, n, O)), act(act_bytes * n_tokens + 1);
     lmrt::kernels::interleave_rows(weight_type, static_cast<const uint8_t *>(w), n, O, interleaved.data());
     std::vector<lmrt::kernels::Q8BlockInfo> info(static_cast<size_t>(nb * T));
     for (int64_t t = 0; t < T; ++t) {
         k->quantize(x + t * n, act.data() + t * act_bytes, n);
-        lmrt::kernels::q8_0_block_info(act.data() + t * act_bytes, nb, info.data() + t * nb);
+        if (k->act == lmrt::kernels::ActType::kQ8_0) lmrt::kernels::q8_0_block_info(act.data() + t * act_bytes, nb, info.data() + t * nb);
     }
     const int64_t groups = O / lmrt::kernels::kInterleaveRows, tail = groups * lmrt::kernels::kInterleaveRows;
-    k->gemm_interleaved(n, interleaved.data(), groups, act.data(), act_bytes, info.data(), T, y, O);
-    const std::vector<lmrt::kernels::RowOrder> orders(n_tokens, lmrt::kernels::RowOrder::kSingle);
-    lmrt::kernels::matmul_rows(*k, n, interleaved.data() + tail * row_bytes, row_bytes, tail, O, act.data(), act_bytes, T, orders.data(), y,
-                               O);
+    // as lmrt_kernel_matmul: the rows of one prompt (one row alone: a decoded row)
+    const std::vector<lmrt::kernels::RowOrder> orders(n_tokens, T >= 2 ? lmrt::kernels::RowOrder::kBatched : lmrt::kernels::RowOrder::kSingle);
+    k->gemm_interleaved(n, interleaved.data(), groups, act.data(), act_bytes, info.data(), T, orders.data(), y, O);
+    const size_t group_bytes = static_cast<size_t>(n_in / layout.block_size) * lmrt::kernels::interleaved_block_bytes(weight_type);
+    lmrt::kernels::matmul_rows(*k, n, interleaved.data() + groups * group_bytes, row_bytes, tail, O, act.data(), act_bytes, T, orders.data(),
+                               y, O);
     return LMRT_OK;
 }
 

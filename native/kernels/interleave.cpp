@@ -10,54 +10,115 @@ namespace lmrt::kernels {
 
 namespace {
 
-constexpr size_t kScaleBytes = 2;
+static_assert(sizeof(Q4_0Group) == 8 * sizeof(BlockQ4_0) && sizeof(Q8_0Group) == 8 * sizeof(BlockQ8_0), "interleaved layouts");
+static_assert(sizeof(Q4_KGroup) == 8 * sizeof(BlockQ4_K) + 32, "interleaved Q4_K: the scales unpacked");
 
 size_t block_bytes(uint32_t type) { return find_type_layout(type)->block_bytes; }
-size_t row_bytes(uint32_t type, int64_t n) {
-    const TypeLayout *l = find_type_layout(type);
-    return static_cast<size_t>(n / l->block_size) * l->block_bytes;
+int64_t blocks_per_row(uint32_t type, int64_t n) { return n / find_type_layout(type)->block_size; }
+
+// Scale-and-bytes types (Q4_0, Q8_0): scale r, then 4-byte groups by row.
+template <typename Block, typename Group>
+void to_group(const Block *const rows[8], Group *g) {
+    for (int r = 0; r < 8; ++r) {
+        g->d[r] = rows[r]->d;
+        for (size_t j = 0; j < sizeof(Block::qs) / 4; ++j) std::memcpy(&g->qs[j][4 * r], rows[r]->qs + 4 * j, 4);
+    }
+}
+template <typename Block, typename Group>
+void from_group(const Group &g, int r, Block *b) {
+    b->d = g.d[r];
+    for (size_t j = 0; j < sizeof(Block::qs) / 4; ++j) std::memcpy(b->qs + 4 * j, &g.qs[j][4 * r], 4);
+}
+
+void to_group(const BlockQ4_K *const rows[8], Q4_KGroup *g) {
+    for (int r = 0; r < 8; ++r) {
+        g->d[r] = rows[r]->d;
+        g->dmin[r] = rows[r]->dmin;
+        for (int s = 0; s < 8; ++s) unpack_scale_min_k4(s, rows[r]->scales, &g->sc[s][r], &g->mn[s][r]);
+        for (int c = 0; c < 4; ++c) {
+            for (int j = 0; j < 8; ++j) std::memcpy(&g->qs[c][j][4 * r], rows[r]->qs + 32 * c + 4 * j, 4);
+        }
+    }
+}
+// The inverse of unpack_scale_min_k4 (scales and minimums are below 64).
+void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
+    b->d = g.d[r];
+    b->dmin = g.dmin[r];
+    for (int j = 0; j < 4; ++j) {
+        const uint8_t sc = g.sc[j][r], mn = g.mn[j][r], sc_hi = g.sc[j + 4][r], mn_hi = g.mn[j + 4][r];
+        b->scales[j] = static_cast<uint8_t>((sc & 63) | ((sc_hi >> 4) << 6));
+        b->scales[j + 4] = static_cast<uint8_t>((mn & 63) | ((mn_hi >> 4) << 6));
+        b->scales[j + 8] = static_cast<uint8_t>((sc_hi & 0xF) | ((mn_hi & 0xF) << 4));
+    }
+    for (int c = 0; c < 4; ++c) {
+        for (int j = 0; j < 8; ++j) std::memcpy(b->qs + 32 * c + 4 * j, &g.qs[c][j][4 * r], 4);
+    }
+}
+
+// Calls fn with the type's block and group-block types.
+template <typename Fn>
+void with_types(uint32_t type, Fn fn) {
+    switch (type) {
+    case LMRT_TYPE_Q4_0: fn(BlockQ4_0{}, Q4_0Group{}); break;
+    case LMRT_TYPE_Q8_0: fn(BlockQ8_0{}, Q8_0Group{}); break;
+    case LMRT_TYPE_Q4_K: fn(BlockQ4_K{}, Q4_KGroup{}); break;
+    default: break;
+    }
 }
 
 } // namespace
 
-bool can_interleave(uint32_t type) { return type == LMRT_TYPE_Q4_0 || type == LMRT_TYPE_Q8_0; }
+bool can_interleave(uint32_t type) { return type == LMRT_TYPE_Q4_0 || type == LMRT_TYPE_Q8_0 || type == LMRT_TYPE_Q4_K; }
 
-size_t interleaved_block_bytes(uint32_t type) { return kInterleaveRows * block_bytes(type); }
+size_t interleaved_block_bytes(uint32_t type) {
+    size_t bytes = 0;
+    with_types(type, [&](auto, auto group) { bytes = sizeof group; });
+    return bytes;
+}
+
+size_t interleaved_bytes(uint32_t type, int64_t n, int64_t O) {
+    const int64_t groups = O / kInterleaveRows, nb = blocks_per_row(type, n);
+    return static_cast<size_t>(groups * nb) * interleaved_block_bytes(type) +
+           static_cast<size_t>(O - groups * kInterleaveRows) * static_cast<size_t>(nb) * block_bytes(type);
+}
 
 void interleave_rows(uint32_t type, const uint8_t *src, int64_t n, int64_t O, uint8_t *dst) {
-    const size_t rb = row_bytes(type, n), bb = block_bytes(type), qs = bb - kScaleBytes, gb = interleaved_block_bytes(type);
-    const int64_t nb = static_cast<int64_t>(rb / bb), groups = O / kInterleaveRows;
-    for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t k = 0; k < nb; ++k) {
-            uint8_t *out = dst + (static_cast<size_t>(g * nb + k)) * gb;
-            for (int r = 0; r < kInterleaveRows; ++r) {
-                const uint8_t *block = src + static_cast<size_t>(g * kInterleaveRows + r) * rb + static_cast<size_t>(k) * bb;
-                std::memcpy(out + kScaleBytes * r, block, kScaleBytes);
-                for (size_t j = 0; j < qs / 4; ++j) {
-                    std::memcpy(out + kScaleBytes * kInterleaveRows + j * 4 * kInterleaveRows + 4 * r, block + kScaleBytes + 4 * j, 4);
-                }
+    const int64_t nb = blocks_per_row(type, n), groups = O / kInterleaveRows;
+    const size_t rb = static_cast<size_t>(nb) * block_bytes(type);
+    with_types(type, [&](auto block, auto group) {
+        using Block = decltype(block);
+        using Group = decltype(group);
+        auto *out = reinterpret_cast<Group *>(dst);
+        for (int64_t g = 0; g < groups; ++g) {
+            for (int64_t k = 0; k < nb; ++k) {
+                const Block *rows[8];
+                for (int r = 0; r < 8; ++r) rows[r] = reinterpret_cast<const Block *>(src + static_cast<size_t>(g * 8 + r) * rb) + k;
+                to_group(rows, out + g * nb + k);
             }
         }
-    }
+    });
     const size_t done = static_cast<size_t>(groups * kInterleaveRows) * rb;
-    std::memcpy(dst + done, src + done, static_cast<size_t>(O) * rb - done);
+    std::memcpy(dst + static_cast<size_t>(groups * nb) * interleaved_block_bytes(type), src + done, static_cast<size_t>(O) * rb - done);
 }
 
 void plain_blocks(uint32_t type, const uint8_t *interleaved, int64_t n, int64_t O, int64_t row, int64_t k0, int64_t k1, uint8_t *out) {
-    const size_t rb = row_bytes(type, n), bb = block_bytes(type), qs = bb - kScaleBytes, gb = interleaved_block_bytes(type);
-    const int64_t nb = static_cast<int64_t>(rb / bb), g = row / kInterleaveRows, r = row % kInterleaveRows;
-    if (g >= O / kInterleaveRows) {
-        std::memcpy(out, interleaved + static_cast<size_t>(row) * rb + static_cast<size_t>(k0) * bb, static_cast<size_t>(k1 - k0) * bb);
+    const int64_t nb = blocks_per_row(type, n), groups = O / kInterleaveRows, g = row / kInterleaveRows;
+    const size_t bb = block_bytes(type);
+    if (g >= groups) {
+        const uint8_t *tail = interleaved + static_cast<size_t>(groups * nb) * interleaved_block_bytes(type);
+        std::memcpy(out, tail + static_cast<size_t>((row - groups * kInterleaveRows) * nb + k0) * bb, static_cast<size_t>(k1 - k0) * bb);
         return;
     }
-    for (int64_t k = k0; k < k1; ++k) {
-        const uint8_t *in = interleaved + static_cast<size_t>(g * nb + k) * gb;
-        uint8_t *block = out + static_cast<size_t>(k - k0) * bb;
-        std::memcpy(block, in + kScaleBytes * r, kScaleBytes);
-        for (size_t j = 0; j < qs / 4; ++j) {
-            std::memcpy(block + kScaleBytes + 4 * j, in + kScaleBytes * kInterleaveRows + j * 4 * kInterleaveRows + 4 * r, 4);
+    with_types(type, [&](auto block, auto group) {
+        using Block = decltype(block);
+        using Group = decltype(group);
+        const auto *in = reinterpret_cast<const Group *>(interleaved) + g * nb;
+        for (int64_t k = k0; k < k1; ++k) {
+            Block b;
+            from_group(in[k], static_cast<int>(row % kInterleaveRows), &b);
+            std::memcpy(out + static_cast<size_t>(k - k0) * bb, &b, bb);
         }
-    }
+    });
 }
 
 void q8_0_block_info(const uint8_t *act, int64_t nb, Q8BlockInfo *out) {

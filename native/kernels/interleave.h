@@ -5,10 +5,8 @@
 // sequential stream instead of 8.
 //
 // Layout of a matrix of O rows of n values: floor(O / 8) groups, each
-// [block k][InterleavedBlock], then the last O % 8 rows as stored in GGUF.
-// An interleaved block of types whose block is a 2-byte scale followed by
-// qs bytes (Q4_0, Q8_0): the 8 scales, then qs[j][4 * r + i] = byte
-// 4j + i of row r. The size is the plain layout's.
+// [block k][group block of the type below], then the last O % 8 rows as
+// stored in GGUF.
 #pragma once
 
 #include <cstddef>
@@ -18,14 +16,33 @@ namespace lmrt::kernels {
 
 constexpr int kInterleaveRows = 8;
 
+// Q4_0 and Q8_0: the 8 scales, then qs[j][4 * r + i] = byte 4j + i of row r.
+struct Q4_0Group {
+    uint16_t d[8];
+    uint8_t qs[4][32];
+};
+struct Q8_0Group {
+    uint16_t d[8];
+    int8_t qs[8][32];
+};
+
+// Q4_K: the 6-bit scales and minimums unpacked ([sub-block][row]), and
+// qs[c][j][4 * r + i] = byte 32c + 4j + i of row r (low nibbles: sub-block
+// 2c, high: 2c + 1).
+struct Q4_KGroup {
+    uint16_t d[8], dmin[8];
+    uint8_t sc[8][8], mn[8][8];
+    uint8_t qs[4][8][32];
+};
+
 // Whether `type` has an interleaved layout (and kernels for it: MatKernels::gemm_interleaved).
 bool can_interleave(uint32_t type);
 
-// Bytes of one row group's block k: 8 blocks of the type.
+// Bytes of one row group's block k, and of the whole matrix interleaved.
 size_t interleaved_block_bytes(uint32_t type);
+size_t interleaved_bytes(uint32_t type, int64_t n, int64_t O);
 
-// Writes rows [0, O) of a plain matrix (rows row_bytes apart) into dst in
-// the interleaved layout (dst holds O * row_bytes bytes).
+// Writes rows [0, O) of a plain matrix into dst (interleaved_bytes).
 void interleave_rows(uint32_t type, const uint8_t *src, int64_t n, int64_t O, uint8_t *dst);
 
 // Blocks [k0, k1) of row `row` of an interleaved matrix in the plain layout.

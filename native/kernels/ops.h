@@ -40,6 +40,12 @@ using QuantizeActFn = void (*)(const float *x, void *dst, int64_t n);
 // encoded activation row.
 using VecDotFn = float (*)(int64_t n, const void *w, const void *x);
 
+// The order a row's dot products sum in, chosen per row so that a row's
+// arithmetic never depends on the other rows of its step: prompt rows as
+// llama.cpp's batched prompt processing sums them, decoded rows as its
+// single-row decoding does.
+enum class RowOrder : uint8_t { kSingle, kBatched };
+
 struct MatKernels {
     const char *variant; // "ref", "avx2", ...
     ActType act;
@@ -74,20 +80,15 @@ struct MatKernels {
     // When set, the product over weights interleaved at load (interleave.h):
     // y[t * y_stride + o] for the 8 * groups rows at w and the T encoded rows
     // at act (act_bytes apart), info[t * n / 32 + k] describing row t's
-    // block k (q8_0_block_info). Every row sums exactly as `dot` sums it, so
-    // any batch may use it.
+    // block k (q8_0_block_info, for Q8_0 activations). Row t sums exactly
+    // as dot_for_row(orders[t]) sums it.
     void (*gemm_interleaved)(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                             int64_t T, float *y, int64_t y_stride) = nullptr;
+                             int64_t T, const RowOrder *orders, float *y, int64_t y_stride) = nullptr;
 };
 
 // Whether a product of T rows goes through k.gemm.
 inline bool use_gemm(const MatKernels &k, int64_t T) { return k.gemm != nullptr && T >= kGemmMinRows; }
 
-// The order a row's dot products sum in, chosen per row so that a row's
-// arithmetic never depends on the other rows of its step: prompt rows as
-// llama.cpp's batched prompt processing sums them, decoded rows as its
-// single-row decoding does.
-enum class RowOrder : uint8_t { kSingle, kBatched };
 
 // The dot product for a row of n elements summed in `order`.
 inline VecDotFn dot_for_row(const MatKernels &k, RowOrder order, int64_t n) {

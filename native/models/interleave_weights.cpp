@@ -35,14 +35,15 @@ Status interleave_weights(const GgufReader &gguf, ModelWeights *w) {
         auto found = copies.find(t.data);
         if (found == copies.end()) {
             const TypeLayout *layout = find_type_layout(t.type);
-            const size_t bytes = static_cast<size_t>(t.ne[0] / layout->block_size) * layout->block_bytes * static_cast<size_t>(t.rows());
+            const size_t plain = static_cast<size_t>(t.ne[0] / layout->block_size) * layout->block_bytes * static_cast<size_t>(t.rows());
+            const size_t bytes = kernels::interleaved_bytes(t.type, t.ne[0], t.rows());
             auto *copy = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
             if (copy == nullptr) {
                 status = Status::error(LMRT_E_OUT_OF_MEMORY, "out of memory interleaving a %zu-byte weight matrix", bytes);
                 return;
             }
             kernels::interleave_rows(t.type, static_cast<const uint8_t *>(t.data), t.ne[0], t.rows(), copy);
-            gguf.release_pages(t.data, bytes);
+            gguf.release_pages(t.data, plain);
             w->interleaved.buffers.emplace_back(copy);
             w->interleaved.bytes += bytes;
             found = copies.emplace(t.data, copy).first;

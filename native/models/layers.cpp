@@ -54,7 +54,7 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     const int64_t nb = n_in / 32;
     for (int t = ith; t < T; t += nth) {
         k->quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
-        if (w.interleaved) kernels::q8_0_block_info(act + static_cast<size_t>(t) * act_bytes, nb, info + t * nb);
+        if (w.interleaved && k->act == kernels::ActType::kQ8_0) kernels::q8_0_block_info(act + static_cast<size_t>(t) * act_bytes, nb, info + t * nb);
     }
     a.pool.barrier();
     const TypeLayout *layout = find_type_layout(w.type);
@@ -64,11 +64,12 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
         // whole groups of 8 rows per thread; the last thread also takes the plain rows after them
         const int64_t groups = n_out / kernels::kInterleaveRows;
         const int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
-        k->gemm_interleaved(n_in, base + static_cast<size_t>(g0) * kernels::kInterleaveRows * row_bytes, g1 - g0, act, act_bytes, info, T,
+        const size_t group_bytes = static_cast<size_t>(n_in / layout->block_size) * kernels::interleaved_block_bytes(w.type);
+        k->gemm_interleaved(n_in, base + static_cast<size_t>(g0) * group_bytes, g1 - g0, act, act_bytes, info, T, a.s.orders,
                             y + g0 * kernels::kInterleaveRows, y_stride);
         const int64_t tail = groups * kernels::kInterleaveRows;
         if (ith + 1 == nth && tail < n_out) {
-            kernels::matmul_rows(*k, n_in, base + static_cast<size_t>(tail) * row_bytes, row_bytes, tail, n_out, act, act_bytes, T, a.s.orders,
+            kernels::matmul_rows(*k, n_in, base + static_cast<size_t>(groups) * group_bytes, row_bytes, tail, n_out, act, act_bytes, T, a.s.orders,
                                  y, y_stride);
         }
         a.pool.barrier();

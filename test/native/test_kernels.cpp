@@ -384,13 +384,14 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
 }
 
 // Weights interleaved at load (kernels/interleave.h): every output of every
-// batch row must be exactly the reference's single-row dot product of that
-// weight row, for whole groups of 8 rows and the plain rows after them,
+// batch row must be exactly the variant's dot product of that weight row
+// with that activation row in the row's order (prompt rows; one token:
+// decoded), itself checked against the reference above, for whole groups of 8 rows and the plain rows after them,
 // extremes of the codes included.
 TEST(interleaved_products_give_their_single_row_results) {
     std::mt19937 rng(17);
     int checked = 0;
-    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0}) {
+    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K}) {
         lmrt_type_layout layout;
         lmrt_type_layout_get(type, &layout);
         for (const uint64_t n_out : {8ull, 13ull, 35ull, 64ull}) {
@@ -407,13 +408,11 @@ TEST(interleaved_products_give_their_single_row_results) {
                 REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
                 for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
                     if (!lmrt_kernel_variant_available(v)) continue;
-                    // each token alone, each weight row alone: the variant's single-row dot product
-                    std::vector<float> want(n_out * tokens);
-                    for (uint64_t t = 0; t < tokens; ++t) {
-                        for (uint64_t o = 0; o < n_out; ++o) {
-                            REQUIRE(lmrt_kernel_matmul(v, type, w.data() + o * row_bytes, n_in, 1, x.data() + t * n_in, 1,
-                                                       &want[t * n_out + o], nullptr) == LMRT_OK);
-                        }
+                    // each weight row alone: the variant's dot product in the rows' order (prompt rows; one token: decoded)
+                    std::vector<float> want(n_out * tokens), one(tokens);
+                    for (uint64_t o = 0; o < n_out; ++o) {
+                        REQUIRE(lmrt_kernel_matmul(v, type, w.data() + o * row_bytes, n_in, 1, x.data(), tokens, one.data(), nullptr) == LMRT_OK);
+                        for (uint64_t t = 0; t < tokens; ++t) want[t * n_out + o] = one[t];
                     }
                     std::vector<float> got(n_out * tokens, NAN);
                     REQUIRE(lmrt_kernel_matmul_interleaved(v, type, w.data(), n_in, n_out, x.data(), tokens, got.data(), nullptr) == LMRT_OK);

@@ -18,10 +18,13 @@ void attention(const AttentionArgs &a);
 void gemm_q4_0(int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, const PackedQ8Group *packed, int64_t T, float *y,
                int64_t y_stride);
 
+// Products over interleaved weights (MatKernels::gemm_interleaved).
 void gemm_interleaved_q4_0(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                           int64_t T, float *y, int64_t y_stride);
+                           int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
 void gemm_interleaved_q8_0(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                           int64_t T, float *y, int64_t y_stride);
+                           int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
+void gemm_interleaved_q4_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
+                           int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
 
 // A half's value with F16C: exact, as fp16_to_fp32, in one instruction.
 LMRT_AVX2 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }

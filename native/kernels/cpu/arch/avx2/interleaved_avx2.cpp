@@ -19,16 +19,6 @@ namespace lmrt::kernels::avx2 {
 
 namespace {
 
-struct Q4_0Group {
-    uint16_t d[8];
-    uint8_t qs[4][32];
-};
-struct Q8_0Group {
-    uint16_t d[8];
-    int8_t qs[8][32];
-};
-static_assert(sizeof(Q4_0Group) == 8 * sizeof(BlockQ4_0) && sizeof(Q8_0Group) == 8 * sizeof(BlockQ8_0), "interleaved layouts");
-
 LMRT_AVX2 inline __m256i load(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 // vbroadcastss: a load alone, where vpbroadcastd also takes a shuffle
 LMRT_AVX2 inline __m256i broadcast4(const void *p) { return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float *>(p))); }
@@ -100,6 +90,56 @@ LMRT_AVX2 void q8_0_row(int64_t nb, const Q8_0Group *w, const BlockQ8_0 *x, cons
     _mm256_storeu_ps(y, sum);
 }
 
+// 8 Q4_K weight rows against one activation row. Per lane (a weight row),
+// each sub-block's exact integer dot product times its scale, and the
+// minimums times the activations' sub-block sums, as dot_q4_k sums them:
+// Grouped (a batch's rows, llama.cpp's GEMM order) folds them into the two
+// float sums per pair of sub-blocks, otherwise per block; the result is
+// their difference.
+template <bool Grouped>
+LMRT_AVX2 void q4_k_row(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *x, float *y) {
+    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256 scaled = _mm256_setzero_ps(), offsets = _mm256_setzero_ps();
+    for (int64_t k = 0; k < nb; ++k) {
+        for (int i = 0; i < 1184; i += 64) _mm_prefetch(reinterpret_cast<const char *>(w + k + 1) + i, _MM_HINT_T0);
+        const BlockQ8_K &b = x[k];
+        const __m256 d = _mm256_mul_ps(scales(w[k].d), _mm256_set1_ps(b.d)), dmin = _mm256_mul_ps(scales(w[k].dmin), _mm256_set1_ps(b.d));
+        __m256i block_sum = _mm256_setzero_si256(), block_mins = _mm256_setzero_si256();
+        LMRT_UNROLL for (int c = 0; c < 4; ++c) {
+            __m256i s_lo = _mm256_setzero_si256(), s_hi = _mm256_setzero_si256();
+            LMRT_UNROLL for (int j = 0; j < 8; ++j) {
+                const __m256i v = load(w[k].qs[c][j]);
+                // at most 8 * 2 * 15 * 128 per int16 lane: no overflow
+                s_lo = _mm256_add_epi16(s_lo, _mm256_maddubs_epi16(_mm256_and_si256(v, nibble), broadcast4(b.qs + 64 * c + 4 * j)));
+                s_hi = _mm256_add_epi16(s_hi, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
+                                                                  broadcast4(b.qs + 64 * c + 32 + 4 * j)));
+                opaque(s_lo);
+                opaque(s_hi);
+            }
+            const __m256i sc_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].sc[2 * c])));
+            const __m256i sc_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].sc[2 * c + 1])));
+            const __m256i mn_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].mn[2 * c])));
+            const __m256i mn_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].mn[2 * c + 1])));
+            const __m256i pair = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_madd_epi16(s_lo, ones), sc_lo),
+                                                  _mm256_mullo_epi32(_mm256_madd_epi16(s_hi, ones), sc_hi));
+            const __m256i mins = _mm256_add_epi32(_mm256_mullo_epi32(mn_lo, _mm256_set1_epi32(b.bsums[4 * c] + b.bsums[4 * c + 1])),
+                                                  _mm256_mullo_epi32(mn_hi, _mm256_set1_epi32(b.bsums[4 * c + 2] + b.bsums[4 * c + 3])));
+            if (Grouped) {
+                scaled = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair), d, scaled);
+                offsets = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), dmin, offsets);
+            } else {
+                block_sum = _mm256_add_epi32(block_sum, pair);
+                block_mins = _mm256_add_epi32(block_mins, mins);
+            }
+        }
+        if (!Grouped) {
+            scaled = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sum), d, scaled);
+            offsets = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_mins), dmin, offsets);
+        }
+    }
+    _mm256_storeu_ps(y, _mm256_sub_ps(scaled, offsets));
+}
+
 // Groups are taken in tiles that stay in L2 while every activation row
 // passes over them (measured: 64 KiB keeps them there while a long batch's
 // activations stream through L2 too; 256 KiB lost 15% at 256 rows).
@@ -118,7 +158,7 @@ LMRT_AVX2 void tiled(int64_t nb, const uint8_t *w, int64_t groups, int64_t T, in
 } // namespace
 
 LMRT_AVX2 void gemm_interleaved_q4_0(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                                     int64_t T, float *y, int64_t y_stride) {
+                                     int64_t T, const RowOrder *, float *y, int64_t y_stride) {
     const int64_t nb = n / 32;
     tiled<Q4_0Group>(nb, w, groups, T, 4, [&](const Q4_0Group *g, int64_t gi, int64_t t0) LMRT_AVX2 {
         const BlockQ8_0 *x[4];
@@ -140,10 +180,22 @@ LMRT_AVX2 void gemm_interleaved_q4_0(int64_t n, const uint8_t *w, int64_t groups
 }
 
 LMRT_AVX2 void gemm_interleaved_q8_0(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                                     int64_t T, float *y, int64_t y_stride) {
+                                     int64_t T, const RowOrder *, float *y, int64_t y_stride) {
     const int64_t nb = n / 32;
     tiled<Q8_0Group>(nb, w, groups, T, 1, [&](const Q8_0Group *g, int64_t gi, int64_t t) LMRT_AVX2 {
         q8_0_row(nb, g, reinterpret_cast<const BlockQ8_0 *>(act + static_cast<size_t>(t) * act_bytes), info + t * nb, y + t * y_stride + 8 * gi);
+    });
+}
+
+// Q4_K rows sum in one of two orders (MatKernels::dot_grouped): prompt rows
+// as llama.cpp's GEMM does, decoded rows as its single-row kernel.
+LMRT_AVX2 void gemm_interleaved_q4_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *,
+                                     int64_t T, const RowOrder *orders, float *y, int64_t y_stride) {
+    const int64_t nb = n / 256;
+    tiled<Q4_KGroup>(nb, w, groups, T, 1, [&](const Q4_KGroup *g, int64_t gi, int64_t t) LMRT_AVX2 {
+        const auto *x = reinterpret_cast<const BlockQ8_K *>(act + static_cast<size_t>(t) * act_bytes);
+        if (orders[t] == RowOrder::kBatched) q4_k_row<true>(nb, g, x, y + t * y_stride + 8 * gi);
+        else q4_k_row<false>(nb, g, x, y + t * y_stride + 8 * gi);
     });
 }
 

@@ -472,6 +472,7 @@ MatKernels with_encoder(const MatKernels &k, uint32_t type) {
     out.quantize = k.act == ActType::kQ8_0 ? quantize_q8_0 : ref_of(type)->quantize;
     if (type == LMRT_TYPE_Q4_0) out.gemm_interleaved = gemm_interleaved_q4_0;
     if (type == LMRT_TYPE_Q8_0) out.gemm_interleaved = gemm_interleaved_q8_0;
+    if (type == LMRT_TYPE_Q4_K) out.gemm_interleaved = gemm_interleaved_q4_k;
     return out;
 }
 
