@@ -12,6 +12,7 @@ namespace {
 
 static_assert(sizeof(Q4_0Group) == 8 * sizeof(BlockQ4_0) && sizeof(Q8_0Group) == 8 * sizeof(BlockQ8_0), "interleaved layouts");
 static_assert(sizeof(Q4_KGroup) == 8 * sizeof(BlockQ4_K) + 32, "interleaved Q4_K: the scales unpacked");
+static_assert(sizeof(Q6_KGroup) == 8 * sizeof(BlockQ6_K), "interleaved Q6_K");
 
 size_t block_bytes(uint32_t type) { return find_type_layout(type)->block_bytes; }
 int64_t blocks_per_row(uint32_t type, int64_t n) { return n / find_type_layout(type)->block_size; }
@@ -55,6 +56,29 @@ void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
     }
 }
 
+void to_group(const BlockQ6_K *const rows[8], Q6_KGroup *g) {
+    for (int r = 0; r < 8; ++r) {
+        g->d[r] = rows[r]->d;
+        for (int s = 0; s < 16; ++s) g->sc[s][r] = rows[r]->scales[s];
+        for (int h = 0; h < 2; ++h) {
+            for (int j = 0; j < 8; ++j) {
+                for (int p = 0; p < 2; ++p) std::memcpy(&g->ql[h][p][j][4 * r], rows[r]->ql + 64 * h + 32 * p + 4 * j, 4);
+                std::memcpy(&g->qh[h][j][4 * r], rows[r]->qh + 32 * h + 4 * j, 4);
+            }
+        }
+    }
+}
+void from_group(const Q6_KGroup &g, int r, BlockQ6_K *b) {
+    b->d = g.d[r];
+    for (int s = 0; s < 16; ++s) b->scales[s] = g.sc[s][r];
+    for (int h = 0; h < 2; ++h) {
+        for (int j = 0; j < 8; ++j) {
+            for (int p = 0; p < 2; ++p) std::memcpy(b->ql + 64 * h + 32 * p + 4 * j, &g.ql[h][p][j][4 * r], 4);
+            std::memcpy(b->qh + 32 * h + 4 * j, &g.qh[h][j][4 * r], 4);
+        }
+    }
+}
+
 // Calls fn with the type's block and group-block types.
 template <typename Fn>
 void with_types(uint32_t type, Fn fn) {
@@ -62,13 +86,16 @@ void with_types(uint32_t type, Fn fn) {
     case LMRT_TYPE_Q4_0: fn(BlockQ4_0{}, Q4_0Group{}); break;
     case LMRT_TYPE_Q8_0: fn(BlockQ8_0{}, Q8_0Group{}); break;
     case LMRT_TYPE_Q4_K: fn(BlockQ4_K{}, Q4_KGroup{}); break;
+    case LMRT_TYPE_Q6_K: fn(BlockQ6_K{}, Q6_KGroup{}); break;
     default: break;
     }
 }
 
 } // namespace
 
-bool can_interleave(uint32_t type) { return type == LMRT_TYPE_Q4_0 || type == LMRT_TYPE_Q8_0 || type == LMRT_TYPE_Q4_K; }
+bool can_interleave(uint32_t type) {
+    return type == LMRT_TYPE_Q4_0 || type == LMRT_TYPE_Q8_0 || type == LMRT_TYPE_Q4_K || type == LMRT_TYPE_Q6_K;
+}
 
 size_t interleaved_block_bytes(uint32_t type) {
     size_t bytes = 0;

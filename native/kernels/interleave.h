@@ -35,6 +35,16 @@ struct Q4_KGroup {
     uint8_t qs[4][8][32];
 };
 
+// Q6_K: for each half h of the block, ql[h][p][j][4 * r + i] = ql byte
+// 64h + 32p + 4j + i of row r, qh[h][j][4 * r + i] = qh byte 32h + 4j + i,
+// and the scales by [group of 16 values][row].
+struct Q6_KGroup {
+    uint16_t d[8];
+    int8_t sc[16][8];
+    uint8_t ql[2][2][8][32];
+    uint8_t qh[2][8][32];
+};
+
 // Whether `type` has an interleaved layout (and kernels for it: MatKernels::gemm_interleaved).
 bool can_interleave(uint32_t type);
 

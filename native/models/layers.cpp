@@ -96,10 +96,10 @@ void embedding_row(const Tensor &table, int64_t token, float *out) {
     // a few blocks at a time through a plain copy
     const TypeLayout *layout = find_type_layout(table.type);
     const int64_t nb = table.ne[0] / layout->block_size;
-    constexpr int64_t kChunk = 16;
-    uint8_t blocks[kChunk * 64];
-    for (int64_t k0 = 0; k0 < nb; k0 += kChunk) {
-        const int64_t k1 = std::min(nb, k0 + kChunk);
+    alignas(16) uint8_t blocks[4096];
+    const int64_t chunk = static_cast<int64_t>(sizeof blocks / layout->block_bytes); // 19 blocks of the largest type, Q6_K
+    for (int64_t k0 = 0; k0 < nb; k0 += chunk) {
+        const int64_t k1 = std::min(nb, k0 + chunk);
         kernels::plain_blocks(table.type, static_cast<const uint8_t *>(table.data), table.ne[0], table.rows(), token, k0, k1, blocks);
         (void)dequantize_row(table.type, blocks, out + k0 * layout->block_size, static_cast<uint64_t>((k1 - k0) * layout->block_size));
     }
