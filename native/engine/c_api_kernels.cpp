@@ -2,7 +2,9 @@
 #include <cinttypes>
 #include <vector>
 
+#include "../kernels/gelu_table.h"
 #include "../kernels/interleave.h"
+#include "../kernels/ref/ref.h"
 #include "../kernels/registry.h"
 #include "handles.h"
 
@@ -149,6 +151,15 @@ lmrt_status lmrt_kernel_swiglu(lmrt_kernel_variant variant, const float *gate, c
         return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_swiglu: bad arguments").to_c(err);
     }
     fn(gate, up, y, static_cast<int64_t>(n));
+    return LMRT_OK;
+}
+
+lmrt_status lmrt_kernel_gelu(lmrt_kernel_variant variant, float *x, uint64_t n, lmrt_error *err) {
+    if ((n > 0 && x == nullptr) || n > static_cast<uint64_t>(INT64_MAX)) {
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT, "lmrt_kernel_gelu: bad arguments").to_c(err);
+    }
+    if (variant == LMRT_KERNEL_REF) lmrt::kernels::ref::gelu(x, static_cast<int64_t>(n));
+    else lmrt::kernels::gelu_by_table(x, static_cast<int64_t>(n));
     return LMRT_OK;
 }
 

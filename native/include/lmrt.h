@@ -445,6 +445,11 @@ LMRT_API lmrt_status lmrt_kernel_attention(lmrt_kernel_variant variant, uint32_t
 LMRT_API lmrt_status lmrt_kernel_swiglu(lmrt_kernel_variant variant, const float *gate, const float *up, float *y,
                                         uint64_t n, lmrt_error *err);
 
+/* x[i] = gelu(x[i]) (tanh form, through f16 as ggml computes it): the
+ * reference formula (LMRT_KERNEL_REF) or the lookup table the forward pass
+ * uses (any other variant). */
+LMRT_API lmrt_status lmrt_kernel_gelu(lmrt_kernel_variant variant, float *x, uint64_t n, lmrt_error *err);
+
 /* Memory read bandwidth: a buffer of `bytes` read by n_threads threads,
  * `passes` times; the best pass in bytes per second (the decode roofline's
  * denominator). */

@@ -6,6 +6,7 @@
 //              h = layernorm(x); x += Wdown gelu(Wup h + bup) + bdown
 //   logits = Woutput layernorm(x)
 #include "../core/half.h"
+#include "../kernels/gelu_table.h"
 #include "../kernels/ref/ref.h"
 #include "layers.h"
 #include "loader.h"
@@ -100,7 +101,7 @@ void forward_gpt2(StepArgs &a, int ith, int nth) {
             float *h = s.ffn_a.data() + static_cast<size_t>(t) * F;
             const float *b = L.b_up.f32();
             for (int i = 0; i < F; ++i) h[i] += b[i];
-            kernels::ref::gelu(h, F);
+            kernels::gelu_by_table(h, F);
         }
         layers::matmul(a, ith, nth, L.w_down, s.ffn_a.data(), F, Tf, s.tmp.data(), E);
         layers::add_bias(L.b_down, s.tmp.data(), E, Tf, ith, nth);

@@ -431,3 +431,33 @@ TEST(interleaved_products_give_their_single_row_results) {
     REQUIRE(checked > 0);
     std::fprintf(stderr, "  %d outputs identical\n", checked);
 }
+
+// GPT-2's GELU goes through a table of every f16 value; it must give the
+// reference formula's result exactly, for every f16 input and for inputs
+// between them, around the +-10 cut-offs included.
+TEST(gelu_table_gives_the_reference_values) {
+    std::vector<float> x;
+    for (uint32_t h = 0; h < 65536; ++h) {
+        uint16_t bits = static_cast<uint16_t>(h);
+        float v;
+        lmrt_dequantize_row(LMRT_TYPE_F16, &bits, &v, 1, nullptr);
+        x.push_back(v);
+    }
+    std::mt19937 rng(3);
+    for (float v : random_floats(rng, 20000, 12.0f)) x.push_back(v);
+    for (float v : {-10.0f, -9.999f, -10.001f, 10.0f, 9.999f, 9.9961f, 10.001f, 0.0f, -0.0f, 1e-8f, -1e-8f}) x.push_back(v);
+    std::vector<float> want = x, got = x;
+    REQUIRE(lmrt_kernel_gelu(LMRT_KERNEL_REF, want.data(), want.size(), nullptr) == LMRT_OK);
+    REQUIRE(lmrt_kernel_gelu(LMRT_KERNEL_AVX2, got.data(), got.size(), nullptr) == LMRT_OK);
+    size_t same = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        if (std::memcmp(&want[i], &got[i], sizeof(float)) == 0 || (std::isnan(want[i]) && std::isnan(got[i]))) {
+            ++same;
+        } else {
+            lmrt_test::fail(__FILE__, __LINE__, "gelu(" + std::to_string(x[i]) + "): " + std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+            return;
+        }
+    }
+    REQUIRE(same == x.size());
+    std::fprintf(stderr, "  %zu values identical\n", same);
+}

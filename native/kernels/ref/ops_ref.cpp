@@ -54,6 +54,8 @@ void swiglu(const float *gate, const float *up, float *y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+float gelu_tanh(float f) { return 0.5f * f * (1.0f + std::tanh(0.79788456080286535587989211986876f * f * (1.0f + 0.044715f * f * f))); }
+
 void gelu(float *x, int64_t n) {
     // ggml evaluates GELU (tanh form) through an f16 table: input and output rounded to f16
     for (int64_t i = 0; i < n; ++i) {
@@ -61,9 +63,7 @@ void gelu(float *x, int64_t n) {
         if (v <= -10.0f) {
             x[i] = 0.0f;
         } else if (v < 10.0f) {
-            const float f = fp16_to_fp32(fp32_to_fp16(v));
-            const float g = 0.5f * f * (1.0f + std::tanh(0.79788456080286535587989211986876f * f * (1.0f + 0.044715f * f * f)));
-            x[i] = fp16_to_fp32(fp32_to_fp16(g));
+            x[i] = fp16_to_fp32(fp32_to_fp16(gelu_tanh(fp16_to_fp32(fp32_to_fp16(v)))));
         }
     }
 }

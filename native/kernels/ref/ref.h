@@ -17,6 +17,8 @@ void layer_norm(const float *x, const float *weight, const float *bias, float *y
 void rope(float *x, int n_head, int head_dim, int n_rot, int pos, float freq_base, float freq_scale, bool neox);
 void swiglu(const float *gate, const float *up, float *y, int64_t n);
 void gelu(float *x, int64_t n);
+// GELU's tanh form of one value, unrounded (gelu rounds its input and this to f16).
+float gelu_tanh(float f);
 void softmax(float *x, int64_t n);
 // Row `token` of an embedding matrix in any encodable type, as float.
 bool embedding_row(uint32_t type, const void *table, int64_t row_length, int64_t token, float *out);
