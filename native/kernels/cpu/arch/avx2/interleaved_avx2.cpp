@@ -90,54 +90,65 @@ LMRT_AVX2 void q8_0_row(int64_t nb, const Q8_0Group *w, const BlockQ8_0 *x, cons
     _mm256_storeu_ps(y, sum);
 }
 
-// 8 Q4_K weight rows against one activation row. Per lane (a weight row),
+// 8 Q4_K weight rows against R activation rows. Per lane (a weight row),
 // each sub-block's exact integer dot product times its scale, and the
 // minimums times the activations' sub-block sums, as dot_q4_k sums them:
 // Grouped (a batch's rows, llama.cpp's GEMM order) folds them into the two
 // float sums per pair of sub-blocks, otherwise per block; the result is
 // their difference.
-template <bool Grouped>
-LMRT_AVX2 void q4_k_row(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *x, float *y) {
+template <bool Grouped, int R>
+LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const x[R], float *const y[R]) {
     const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-    __m256 scaled = _mm256_setzero_ps(), offsets = _mm256_setzero_ps();
+    __m256 scaled[R], offsets[R];
+    LMRT_UNROLL for (int t = 0; t < R; ++t) scaled[t] = offsets[t] = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
         for (int i = 0; i < 1184; i += 64) _mm_prefetch(reinterpret_cast<const char *>(w + k + 1) + i, _MM_HINT_T0);
-        const BlockQ8_K &b = x[k];
-        const __m256 d = _mm256_mul_ps(scales(w[k].d), _mm256_set1_ps(b.d)), dmin = _mm256_mul_ps(scales(w[k].dmin), _mm256_set1_ps(b.d));
-        __m256i block_sum = _mm256_setzero_si256(), block_mins = _mm256_setzero_si256();
+        __m256i block_sum[R], block_mins[R];
+        LMRT_UNROLL for (int t = 0; t < R; ++t) block_sum[t] = block_mins[t] = _mm256_setzero_si256();
         LMRT_UNROLL for (int c = 0; c < 4; ++c) {
-            __m256i s_lo = _mm256_setzero_si256(), s_hi = _mm256_setzero_si256();
+            __m256i s_lo[R], s_hi[R];
+            LMRT_UNROLL for (int t = 0; t < R; ++t) s_lo[t] = s_hi[t] = _mm256_setzero_si256();
             LMRT_UNROLL for (int j = 0; j < 8; ++j) {
                 const __m256i v = load(w[k].qs[c][j]);
-                // at most 8 * 2 * 15 * 128 per int16 lane: no overflow
-                s_lo = _mm256_add_epi16(s_lo, _mm256_maddubs_epi16(_mm256_and_si256(v, nibble), broadcast4(b.qs + 64 * c + 4 * j)));
-                s_hi = _mm256_add_epi16(s_hi, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
-                                                                  broadcast4(b.qs + 64 * c + 32 + 4 * j)));
-                opaque(s_lo);
-                opaque(s_hi);
+                const __m256i lo = _mm256_and_si256(v, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                LMRT_UNROLL for (int t = 0; t < R; ++t) {
+                    // at most 8 * 2 * 15 * 128 per int16 lane: no overflow; named values (see q4_0_rows)
+                    __m256i part_lo = _mm256_add_epi16(s_lo[t], _mm256_maddubs_epi16(lo, broadcast4(x[t][k].qs + 64 * c + 4 * j)));
+                    __m256i part_hi = _mm256_add_epi16(s_hi[t], _mm256_maddubs_epi16(hi, broadcast4(x[t][k].qs + 64 * c + 32 + 4 * j)));
+                    opaque(part_lo);
+                    opaque(part_hi);
+                    s_lo[t] = part_lo;
+                    s_hi[t] = part_hi;
+                }
             }
             const __m256i sc_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].sc[2 * c])));
             const __m256i sc_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].sc[2 * c + 1])));
             const __m256i mn_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].mn[2 * c])));
             const __m256i mn_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].mn[2 * c + 1])));
-            const __m256i pair = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_madd_epi16(s_lo, ones), sc_lo),
-                                                  _mm256_mullo_epi32(_mm256_madd_epi16(s_hi, ones), sc_hi));
-            const __m256i mins = _mm256_add_epi32(_mm256_mullo_epi32(mn_lo, _mm256_set1_epi32(b.bsums[4 * c] + b.bsums[4 * c + 1])),
-                                                  _mm256_mullo_epi32(mn_hi, _mm256_set1_epi32(b.bsums[4 * c + 2] + b.bsums[4 * c + 3])));
-            if (Grouped) {
-                scaled = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair), d, scaled);
-                offsets = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), dmin, offsets);
-            } else {
-                block_sum = _mm256_add_epi32(block_sum, pair);
-                block_mins = _mm256_add_epi32(block_mins, mins);
+            LMRT_UNROLL for (int t = 0; t < R; ++t) {
+                const BlockQ8_K &b = x[t][k];
+                const __m256i pair = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_madd_epi16(s_lo[t], ones), sc_lo),
+                                                      _mm256_mullo_epi32(_mm256_madd_epi16(s_hi[t], ones), sc_hi));
+                const __m256i mins = _mm256_add_epi32(_mm256_mullo_epi32(mn_lo, _mm256_set1_epi32(b.bsums[4 * c] + b.bsums[4 * c + 1])),
+                                                      _mm256_mullo_epi32(mn_hi, _mm256_set1_epi32(b.bsums[4 * c + 2] + b.bsums[4 * c + 3])));
+                if (Grouped) {
+                    scaled[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair), _mm256_mul_ps(scales(w[k].d), _mm256_set1_ps(b.d)), scaled[t]);
+                    offsets[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(scales(w[k].dmin), _mm256_set1_ps(b.d)), offsets[t]);
+                } else {
+                    block_sum[t] = _mm256_add_epi32(block_sum[t], pair);
+                    block_mins[t] = _mm256_add_epi32(block_mins[t], mins);
+                }
             }
         }
         if (!Grouped) {
-            scaled = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sum), d, scaled);
-            offsets = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_mins), dmin, offsets);
+            LMRT_UNROLL for (int t = 0; t < R; ++t) {
+                const float bd = x[t][k].d;
+                scaled[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sum[t]), _mm256_mul_ps(scales(w[k].d), _mm256_set1_ps(bd)), scaled[t]);
+                offsets[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_mins[t]), _mm256_mul_ps(scales(w[k].dmin), _mm256_set1_ps(bd)), offsets[t]);
+            }
         }
     }
-    _mm256_storeu_ps(y, _mm256_sub_ps(scaled, offsets));
+    LMRT_UNROLL for (int t = 0; t < R; ++t) _mm256_storeu_ps(y[t], _mm256_sub_ps(scaled[t], offsets[t]));
 }
 
 // 8 Q6_K weight rows against one activation row, as dot_q6_k sums a row:
@@ -238,10 +249,23 @@ LMRT_AVX2 void gemm_interleaved_q8_0(int64_t n, const uint8_t *w, int64_t groups
 LMRT_AVX2 void gemm_interleaved_q4_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *,
                                      int64_t T, const RowOrder *orders, float *y, int64_t y_stride) {
     const int64_t nb = n / 256;
-    tiled<Q4_KGroup>(nb, w, groups, T, 1, [&](const Q4_KGroup *g, int64_t gi, int64_t t) LMRT_AVX2 {
-        const auto *x = reinterpret_cast<const BlockQ8_K *>(act + static_cast<size_t>(t) * act_bytes);
-        if (orders[t] == RowOrder::kBatched) q4_k_row<true>(nb, g, x, y + t * y_stride + 8 * gi);
-        else q4_k_row<false>(nb, g, x, y + t * y_stride + 8 * gi);
+    tiled<Q4_KGroup>(nb, w, groups, T, 2, [&](const Q4_KGroup *g, int64_t gi, int64_t t0) LMRT_AVX2 {
+        const auto row = [&](int64_t t) { return reinterpret_cast<const BlockQ8_K *>(act + static_cast<size_t>(t) * act_bytes); };
+        const auto out = [&](int64_t t) { return y + t * y_stride + 8 * gi; };
+        // two rows at once where both sum in the same order
+        if (t0 + 1 < T && orders[t0] == orders[t0 + 1]) {
+            const BlockQ8_K *x[2] = {row(t0), row(t0 + 1)};
+            float *const o[2] = {out(t0), out(t0 + 1)};
+            if (orders[t0] == RowOrder::kBatched) q4_k_rows<true, 2>(nb, g, x, o);
+            else q4_k_rows<false, 2>(nb, g, x, o);
+            return;
+        }
+        for (int64_t t = t0; t < std::min(T, t0 + 2); ++t) {
+            const BlockQ8_K *x[1] = {row(t)};
+            float *const o[1] = {out(t)};
+            if (orders[t] == RowOrder::kBatched) q4_k_rows<true, 1>(nb, g, x, o);
+            else q4_k_rows<false, 1>(nb, g, x, o);
+        }
     });
 }
 
