@@ -11,6 +11,9 @@ const CpuFeatures &cpu_features() {
         f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                    __builtin_cpu_supports("avx512vl");
 #endif
+#if defined(__aarch64__)
+        f.neon = true;
+#endif
         return f;
     }();
     return features;

@@ -7,6 +7,7 @@ namespace lmrt {
 struct CpuFeatures {
     bool avx2 = false; // with FMA and F16C
     bool avx512 = false; // F, BW, VL
+    bool neon = false; // AArch64's Advanced SIMD (always there)
 };
 
 const CpuFeatures &cpu_features();

@@ -409,7 +409,12 @@ LMRT_API lmrt_status lmrt_kv_check(const lmrt_context *ctx, lmrt_error *err);
 
 /* ----------------------------------------------- kernels (tests, benches) */
 
-typedef enum lmrt_kernel_variant { LMRT_KERNEL_REF = 0, LMRT_KERNEL_AVX2 = 1, LMRT_KERNEL_AVX512 = 2 } lmrt_kernel_variant;
+typedef enum lmrt_kernel_variant {
+    LMRT_KERNEL_REF = 0,
+    LMRT_KERNEL_AVX2 = 1,
+    LMRT_KERNEL_AVX512 = 2,
+    LMRT_KERNEL_NEON = 3
+} lmrt_kernel_variant;
 
 LMRT_API int lmrt_kernel_variant_available(lmrt_kernel_variant variant);
 

@@ -4,9 +4,13 @@
 #include <cstring>
 
 #include "../core/cpu_features.h"
+#include "ref/ref.h"
+#if defined(__x86_64__)
 #include "cpu/arch/avx2/avx2.h"
 #include "cpu/arch/avx512/avx512.h"
-#include "ref/ref.h"
+#elif defined(__aarch64__)
+#include "cpu/arch/neon/neon.h"
+#endif
 
 namespace lmrt::kernels {
 
@@ -15,6 +19,7 @@ bool variant_available(Variant v) {
     case Variant::kRef: return true;
     case Variant::kAvx2: return cpu_features().avx2;
     case Variant::kAvx512: return cpu_features().avx512;
+    case Variant::kNeon: return cpu_features().neon;
     }
     return false;
 }
@@ -23,17 +28,20 @@ const char *variant_name(Variant v) {
     switch (v) {
     case Variant::kAvx2: return "avx2";
     case Variant::kAvx512: return "avx512";
+    case Variant::kNeon: return "neon";
     default: return "ref";
     }
 }
 
 // LMRT_KERNELS=ref|avx2|avx512 caps the variant (debugging, benchmarks): the
-// named one if this CPU has it, else the best below it.
+// named one if this CPU has it, else the best below it. On ARM the choice
+// is NEON or (LMRT_KERNELS=ref) the reference.
 Variant best_variant() {
     static const Variant best = [] {
-        Variant cap = Variant::kAvx512;
         const char *forced = std::getenv("LMRT_KERNELS");
-        if (forced != nullptr && std::strcmp(forced, "ref") == 0) cap = Variant::kRef;
+        if (forced != nullptr && std::strcmp(forced, "ref") == 0) return Variant::kRef;
+        if (variant_available(Variant::kNeon)) return Variant::kNeon;
+        Variant cap = Variant::kAvx512;
         if (forced != nullptr && std::strcmp(forced, "avx2") == 0) cap = Variant::kAvx2;
         for (int v = static_cast<int>(cap); v > 0; --v) {
             if (variant_available(static_cast<Variant>(v))) return static_cast<Variant>(v);
@@ -46,8 +54,16 @@ Variant best_variant() {
 const MatKernels *mat_kernels(uint32_t weight_type, Variant v) {
     if (!variant_available(v)) return nullptr;
     switch (v) {
+#if defined(__x86_64__)
     case Variant::kAvx2: return avx2::mat_kernels(weight_type);
     case Variant::kAvx512: return avx512::mat_kernels(weight_type);
+#elif defined(__aarch64__)
+    case Variant::kNeon: {
+        // the types without NEON kernels yet run the reference's
+        const MatKernels *k = neon::mat_kernels(weight_type);
+        return k != nullptr ? k : ref::mat_kernels(weight_type);
+    }
+#endif
     default: return ref::mat_kernels(weight_type);
     }
 }
@@ -55,8 +71,10 @@ const MatKernels *mat_kernels(uint32_t weight_type, Variant v) {
 AttentionFn attention_kernel(Variant v) {
     if (!variant_available(v)) return nullptr;
     switch (v) {
+#if defined(__x86_64__)
     case Variant::kAvx2: return avx2::attention;
     case Variant::kAvx512: return avx512::attention;
+#endif
     default: return ref::attention;
     }
 }
@@ -65,7 +83,10 @@ AttentionFn attention_kernel(Variant v) {
 // machines run the AVX2 one.
 SwigluFn swiglu_kernel(Variant v) {
     if (!variant_available(v)) return nullptr;
-    return v == Variant::kRef ? ref::swiglu : avx2::swiglu;
+#if defined(__x86_64__)
+    if (v != Variant::kRef) return avx2::swiglu;
+#endif
+    return ref::swiglu;
 }
 
 } // namespace lmrt::kernels

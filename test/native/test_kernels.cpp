@@ -11,6 +11,10 @@ namespace {
 
 std::vector<lmrt_kernel_variant> fast_variants() {
     std::vector<lmrt_kernel_variant> v;
+    if (lmrt_kernel_variant_available(LMRT_KERNEL_NEON)) {
+        v.push_back(LMRT_KERNEL_NEON);
+        return v;
+    }
     if (lmrt_kernel_variant_available(LMRT_KERNEL_AVX2)) v.push_back(LMRT_KERNEL_AVX2);
     if (lmrt_kernel_variant_available(LMRT_KERNEL_AVX512)) {
         v.push_back(LMRT_KERNEL_AVX512);
@@ -22,7 +26,7 @@ std::vector<lmrt_kernel_variant> fast_variants() {
 }
 
 const char *variant_name(lmrt_kernel_variant v) {
-    return v == LMRT_KERNEL_AVX512 ? "avx512" : v == LMRT_KERNEL_AVX2 ? "avx2" : "ref";
+    return v == LMRT_KERNEL_AVX512 ? "avx512" : v == LMRT_KERNEL_AVX2 ? "avx2" : v == LMRT_KERNEL_NEON ? "neon" : "ref";
 }
 
 std::vector<float> random_floats(std::mt19937 &rng, size_t n, float scale) {
@@ -363,7 +367,7 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
             const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
             std::vector<uint8_t> w(row_bytes * n_out);
             REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
-            for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
+            for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON}) {
                 if (!lmrt_kernel_variant_available(v)) continue;
                 std::vector<float> all(n_out, NAN);
                 REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), 1, all.data(), nullptr) == LMRT_OK);
@@ -389,6 +393,10 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
 // decoded), itself checked against the reference above, for whole groups of 8 rows and the plain rows after them,
 // extremes of the codes included.
 TEST(interleaved_products_give_their_single_row_results) {
+    if (!lmrt_kernel_variant_available(LMRT_KERNEL_AVX2)) {
+        lmrt_test::skip("interleaved products exist for AVX2 and AVX-512 only");
+        return;
+    }
     std::mt19937 rng(17);
     int checked = 0;
     for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q6_K}) {

@@ -1,0 +1,14 @@
+// ARM NEON (Advanced SIMD, baseline on AArch64) variants. Built only for
+// AArch64 targets; every function is plain AArch64 code, so no run-time
+// check is needed beyond the architecture itself.
+#pragma once
+
+#include "../../../ops.h"
+
+namespace lmrt::kernels::neon {
+
+// The types with NEON dot products; nullptr for the others (the registry
+// then uses the reference's).
+const MatKernels *mat_kernels(uint32_t weight_type);
+
+} // namespace lmrt::kernels::neon
