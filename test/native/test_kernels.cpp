@@ -347,6 +347,25 @@ TEST(rows_of_a_batch_give_their_single_row_results_for_types_summed_one_way) {
     std::fprintf(stderr, "  %d outputs identical\n", checked);
 }
 
+namespace {
+
+// Random weights of n_out rows of `type` with the largest codes in rows 0
+// and 1, and the first half of x set to activations at +-127.
+std::vector<uint8_t> extreme_weights(std::mt19937 &rng, uint32_t type, const lmrt_type_layout &layout, uint64_t n_in, uint64_t n_out,
+                                     std::vector<float> &x) {
+    std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f);
+    for (uint64_t i = 0; i < n_in; ++i) {
+        wf[i] = i % layout.block_size == 0 ? -8.0f : 7.0f;
+        wf[n_in + i] = i % layout.block_size == 0 ? 8.0f : -7.0f;
+    }
+    for (uint64_t i = 0; i < n_in / 2; ++i) x[i] = i % 2 == 0 ? 1.0f : -1.0f;
+    std::vector<uint8_t> w(n_in / layout.block_size * layout.block_bytes * n_out);
+    if (lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) != LMRT_OK) lmrt_test::fail(__FILE__, __LINE__, "quantize");
+    return w;
+}
+
+} // namespace
+
 // Decoding multiplies many weight rows by one activation row; the kernels
 // take them eight and four at a time (dot_x8, dot_x4). Each output must be
 // exactly what that weight row alone gives, extremes of the codes included.
@@ -358,15 +377,9 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
         lmrt_type_layout_get(type, &layout);
         for (const uint64_t n_out : {8ull, 13ull, 35ull}) {
             const uint64_t n_in = 9ull * layout.block_size;
-            std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in, 1.0f);
-            for (uint64_t i = 0; i < n_in; ++i) {
-                wf[i] = i % layout.block_size == 0 ? -8.0f : 7.0f; // the largest codes in row 0
-                wf[n_in + i] = i % layout.block_size == 0 ? 8.0f : -7.0f;
-            }
-            for (uint64_t i = 0; i < n_in / 2; ++i) x[i] = i % 2 == 0 ? 1.0f : -1.0f; // activations at +-127
+            std::vector<float> x = random_floats(rng, n_in, 1.0f);
             const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
-            std::vector<uint8_t> w(row_bytes * n_out);
-            REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
+            const std::vector<uint8_t> w = extreme_weights(rng, type, layout, n_in, n_out, x);
             for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON}) {
                 if (!lmrt_kernel_variant_available(v)) continue;
                 std::vector<float> all(n_out, NAN);
@@ -405,15 +418,9 @@ TEST(interleaved_products_give_their_single_row_results) {
         for (const uint64_t n_out : {8ull, 13ull, 35ull, 64ull}) {
             for (const uint64_t tokens : {1ull, 2ull, 3ull, 5ull, 9ull}) {
                 const uint64_t n_in = (tokens % 2 ? 9ull : 64ull) * layout.block_size;
-                std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f), x = random_floats(rng, n_in * tokens, 1.0f);
-                for (uint64_t i = 0; i < n_in; ++i) {
-                    wf[i] = i % layout.block_size == 0 ? -8.0f : 7.0f; // the largest codes in row 0
-                    wf[n_in + i] = i % layout.block_size == 0 ? 8.0f : -7.0f;
-                }
-                for (uint64_t i = 0; i < n_in / 2; ++i) x[i] = i % 2 == 0 ? 1.0f : -1.0f; // activations at +-127
+                std::vector<float> x = random_floats(rng, n_in * tokens, 1.0f);
                 const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
-                std::vector<uint8_t> w(row_bytes * n_out);
-                REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
+                const std::vector<uint8_t> w = extreme_weights(rng, type, layout, n_in, n_out, x);
                 for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512}) {
                     if (!lmrt_kernel_variant_available(v)) continue;
                     // each weight row alone: the variant's dot product in the rows' order (prompt rows; one token: decoded)
