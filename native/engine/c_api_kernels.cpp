@@ -77,13 +77,10 @@ lmrt_status lmrt_kernel_matmul_interleaved(lmrt_kernel_variant variant, uint32_t
         k->quantize(x + t * n, act.data() + t * act_bytes, n);
         if (k->act == lmrt::kernels::ActType::kQ8_0) lmrt::kernels::q8_0_block_info(act.data() + t * act_bytes, nb, info.data() + t * nb);
     }
-    const int64_t groups = O / lmrt::kernels::kInterleaveRows, tail = groups * lmrt::kernels::kInterleaveRows;
     // as lmrt_kernel_matmul: the rows of one prompt (one row alone: a decoded row)
     const std::vector<lmrt::kernels::RowOrder> orders(n_tokens, T >= 2 ? lmrt::kernels::RowOrder::kBatched : lmrt::kernels::RowOrder::kSingle);
-    k->gemm_interleaved(n, interleaved.data(), groups, act.data(), act_bytes, info.data(), T, orders.data(), y, O);
-    const size_t group_bytes = static_cast<size_t>(n_in / layout.block_size) * lmrt::kernels::interleaved_block_bytes(weight_type);
-    lmrt::kernels::matmul_rows(*k, n, interleaved.data() + groups * group_bytes, row_bytes, tail, O, act.data(), act_bytes, T, orders.data(),
-                               y, O);
+    lmrt::kernels::matmul_interleaved(*k, weight_type, n, interleaved.data(), row_bytes, O, 0, O / lmrt::kernels::kInterleaveRows, true,
+                                      act.data(), act_bytes, info.data(), T, orders.data(), y, O);
     return LMRT_OK;
 }
 

@@ -103,9 +103,13 @@ size_t interleaved_block_bytes(uint32_t type) {
     return bytes;
 }
 
+size_t interleaved_group_bytes(uint32_t type, int64_t n) {
+    return static_cast<size_t>(blocks_per_row(type, n)) * interleaved_block_bytes(type);
+}
+
 size_t interleaved_bytes(uint32_t type, int64_t n, int64_t O) {
     const int64_t groups = O / kInterleaveRows, nb = blocks_per_row(type, n);
-    return static_cast<size_t>(groups * nb) * interleaved_block_bytes(type) +
+    return static_cast<size_t>(groups) * interleaved_group_bytes(type, n) +
            static_cast<size_t>(O - groups * kInterleaveRows) * static_cast<size_t>(nb) * block_bytes(type);
 }
 
@@ -125,14 +129,14 @@ void interleave_rows(uint32_t type, const uint8_t *src, int64_t n, int64_t O, ui
         }
     });
     const size_t done = static_cast<size_t>(groups * kInterleaveRows) * rb;
-    std::memcpy(dst + static_cast<size_t>(groups * nb) * interleaved_block_bytes(type), src + done, static_cast<size_t>(O) * rb - done);
+    std::memcpy(dst + static_cast<size_t>(groups) * interleaved_group_bytes(type, n), src + done, static_cast<size_t>(O) * rb - done);
 }
 
 void plain_blocks(uint32_t type, const uint8_t *interleaved, int64_t n, int64_t O, int64_t row, int64_t k0, int64_t k1, uint8_t *out) {
     const int64_t nb = blocks_per_row(type, n), groups = O / kInterleaveRows, g = row / kInterleaveRows;
     const size_t bb = block_bytes(type);
     if (g >= groups) {
-        const uint8_t *tail = interleaved + static_cast<size_t>(groups * nb) * interleaved_block_bytes(type);
+        const uint8_t *tail = interleaved + static_cast<size_t>(groups) * interleaved_group_bytes(type, n);
         std::memcpy(out, tail + static_cast<size_t>((row - groups * kInterleaveRows) * nb + k0) * bb, static_cast<size_t>(k1 - k0) * bb);
         return;
     }

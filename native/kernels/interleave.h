@@ -51,6 +51,8 @@ bool can_interleave(uint32_t type);
 // Bytes of one row group's block k, and of the whole matrix interleaved.
 size_t interleaved_block_bytes(uint32_t type);
 size_t interleaved_bytes(uint32_t type, int64_t n, int64_t O);
+// Bytes of one group of 8 rows of n values (all its blocks).
+size_t interleaved_group_bytes(uint32_t type, int64_t n);
 
 // Writes rows [0, O) of a plain matrix into dst (interleaved_bytes).
 void interleave_rows(uint32_t type, const uint8_t *src, int64_t n, int64_t O, uint8_t *dst);

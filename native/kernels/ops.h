@@ -89,7 +89,6 @@ struct MatKernels {
 // Whether a product of T rows goes through k.gemm.
 inline bool use_gemm(const MatKernels &k, int64_t T) { return k.gemm != nullptr && T >= kGemmMinRows; }
 
-
 // The dot product for a row of n elements summed in `order`.
 inline VecDotFn dot_for_row(const MatKernels &k, RowOrder order, int64_t n) {
     if (order == RowOrder::kSingle) return k.dot;
@@ -139,6 +138,23 @@ inline void matmul_rows(const MatKernels &k, int64_t n, const uint8_t *w, size_t
         }
     }
     for (; o < o1; ++o) dot_rows(k, n, w + static_cast<size_t>(o - o0) * row_bytes, act, act_bytes, T, orders, y + o, y_stride);
+}
+
+// y[t * y_stride + o] for the rows of groups [g0, g1) of an interleaved
+// matrix of O rows of n values at w (interleave.h; plain rows row_bytes
+// long), and, when `tail`, for its plain rows after the last whole group,
+// with the T encoded rows at act (MatKernels::gemm_interleaved).
+inline void matmul_interleaved(const MatKernels &k, uint32_t type, int64_t n, const uint8_t *w, size_t row_bytes, int64_t O, int64_t g0,
+                               int64_t g1, bool tail, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info, int64_t T,
+                               const RowOrder *orders, float *y, int64_t y_stride) {
+    const size_t group_bytes = interleaved_group_bytes(type, n);
+    k.gemm_interleaved(n, w + static_cast<size_t>(g0) * group_bytes, g1 - g0, act, act_bytes, info, T, orders, y + g0 * kInterleaveRows,
+                       y_stride);
+    const int64_t groups = O / kInterleaveRows;
+    if (tail && groups * kInterleaveRows < O) {
+        matmul_rows(k, n, w + static_cast<size_t>(groups) * group_bytes, row_bytes, groups * kInterleaveRows, O, act, act_bytes, T, orders, y,
+                    y_stride);
+    }
 }
 
 // Attention of one query row over positions [first, last] of a sequence

@@ -63,15 +63,8 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     if (w.interleaved) {
         // whole groups of 8 rows per thread; the last thread also takes the plain rows after them
         const int64_t groups = n_out / kernels::kInterleaveRows;
-        const int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
-        const size_t group_bytes = static_cast<size_t>(n_in / layout->block_size) * kernels::interleaved_block_bytes(w.type);
-        k->gemm_interleaved(n_in, base + static_cast<size_t>(g0) * group_bytes, g1 - g0, act, act_bytes, info, T, a.s.orders,
-                            y + g0 * kernels::kInterleaveRows, y_stride);
-        const int64_t tail = groups * kernels::kInterleaveRows;
-        if (ith + 1 == nth && tail < n_out) {
-            kernels::matmul_rows(*k, n_in, base + static_cast<size_t>(groups) * group_bytes, row_bytes, tail, n_out, act, act_bytes, T, a.s.orders,
-                                 y, y_stride);
-        }
+        kernels::matmul_interleaved(*k, w.type, n_in, base, row_bytes, n_out, groups * ith / nth, groups * (ith + 1) / nth, ith + 1 == nth, act,
+                                    act_bytes, info, T, a.s.orders, y, y_stride);
         a.pool.barrier();
         return;
     }

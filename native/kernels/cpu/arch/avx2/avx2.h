@@ -28,6 +28,12 @@ void gemm_interleaved_q4_k(int64_t n, const uint8_t *w, int64_t groups, const ui
 void gemm_interleaved_q6_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
                            int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
 
+// Hides a value's origin from the optimiser: GCC would otherwise turn
+// running integer sums into trees of all the products at once and run out
+// of registers (then the products live on the stack). Pass a named value,
+// not an array element: GCC keeps an element that an asm touches in memory.
+LMRT_AVX2 inline void opaque(__m256i &v) { asm("" : "+x"(v)); }
+
 // A half's value with F16C: exact, as fp16_to_fp32, in one instruction.
 LMRT_AVX2 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 

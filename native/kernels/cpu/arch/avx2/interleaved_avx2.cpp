@@ -5,7 +5,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "../../../../core/quant.h"
 #include "../../../interleave.h"
@@ -22,10 +21,11 @@ namespace {
 LMRT_AVX2 inline __m256i load(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 // vbroadcastss: a load alone, where vpbroadcastd also takes a shuffle
 LMRT_AVX2 inline __m256i broadcast4(const void *p) { return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float *>(p))); }
-// Hides a value's origin from the optimiser: GCC would otherwise turn the
-// running sums into trees of all 8 products at once and run out of
-// registers (then the products live on the stack).
-LMRT_AVX2 inline void opaque(__m256i &v) { asm("" : "+x"(v)); }
+// Every cache line of a group block, a hint ahead of its use.
+template <typename Group>
+LMRT_AVX2 inline void prefetch(const Group *g) {
+    for (size_t i = 0; i < sizeof(Group); i += 64) _mm_prefetch(reinterpret_cast<const char *>(g) + i, _MM_HINT_T0);
+}
 
 LMRT_AVX2 inline __m256 scales(const uint16_t d[8]) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(d))); }
 
@@ -49,7 +49,6 @@ LMRT_AVX2 void q4_0_rows(int64_t nb, const Q4_0Group *w, const BlockQ8_0 *const 
             const __m256i v = load(w[k].qs[j]);
             const __m256i lo = _mm256_and_si256(v, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
             LMRT_UNROLL for (int t = 0; t < R; ++t) {
-                // through a named value: GCC keeps an array element that an asm touches in memory
                 __m256i part = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(lo, broadcast4(x[t][k].qs + 4 * j)));
                 part = _mm256_add_epi16(part, _mm256_maddubs_epi16(hi, broadcast4(x[t][k].qs + 16 + 4 * j)));
                 opaque(part);
@@ -73,11 +72,7 @@ LMRT_AVX2 void q8_0_row(int64_t nb, const Q8_0Group *w, const BlockQ8_0 *x, cons
     __m256 acc[8];
     LMRT_UNROLL for (auto &a : acc) a = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
-        _mm_prefetch(reinterpret_cast<const char *>(w + k + 2), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(w + k + 2) + 64, _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(w + k + 2) + 128, _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(w + k + 2) + 192, _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(w + k + 2) + 256, _MM_HINT_T0);
+        prefetch(w + k + 2);
         const __m256 d = _mm256_mul_ps(scales(w[k].d), _mm256_broadcast_ss(&info[k].d));
         LMRT_UNROLL for (int j = 0; j < 8; ++j) {
             const __m256i v = load(w[k].qs[j]);
@@ -102,7 +97,7 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
     __m256 scaled[R], offsets[R];
     LMRT_UNROLL for (int t = 0; t < R; ++t) scaled[t] = offsets[t] = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
-        for (int i = 0; i < 1184; i += 64) _mm_prefetch(reinterpret_cast<const char *>(w + k + 1) + i, _MM_HINT_T0);
+        prefetch(w + k + 1);
         __m256i block_sum[R], block_mins[R];
         LMRT_UNROLL for (int t = 0; t < R; ++t) block_sum[t] = block_mins[t] = _mm256_setzero_si256();
         LMRT_UNROLL for (int c = 0; c < 4; ++c) {
@@ -112,7 +107,7 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
                 const __m256i v = load(w[k].qs[c][j]);
                 const __m256i lo = _mm256_and_si256(v, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
                 LMRT_UNROLL for (int t = 0; t < R; ++t) {
-                    // at most 8 * 2 * 15 * 128 per int16 lane: no overflow; named values (see q4_0_rows)
+                    // at most 8 * 2 * 15 * 128 per int16 lane: no overflow
                     __m256i part_lo = _mm256_add_epi16(s_lo[t], _mm256_maddubs_epi16(lo, broadcast4(x[t][k].qs + 64 * c + 4 * j)));
                     __m256i part_hi = _mm256_add_epi16(s_hi[t], _mm256_maddubs_epi16(hi, broadcast4(x[t][k].qs + 64 * c + 32 + 4 * j)));
                     opaque(part_lo);
@@ -160,7 +155,7 @@ LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, floa
     const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
     __m256 sum = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
-        for (int i = 0; i < 1680; i += 64) _mm_prefetch(reinterpret_cast<const char *>(w + k + 1) + i, _MM_HINT_T0);
+        prefetch(w + k + 1);
         const BlockQ8_K &b = x[k];
         const Q6_KGroup &g = w[k];
         __m256i acc = _mm256_setzero_si256(), offset = _mm256_setzero_si256();
