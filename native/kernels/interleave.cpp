@@ -59,7 +59,7 @@ void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
 void to_group(const BlockQ6_K *const rows[8], Q6_KGroup *g) {
     for (int r = 0; r < 8; ++r) {
         g->d[r] = rows[r]->d;
-        for (int s = 0; s < 16; ++s) g->sc[s][r] = rows[r]->scales[s];
+        for (int s = 0; s < 16; ++s) g->sc[s / 2][r][s % 2] = rows[r]->scales[s];
         for (int h = 0; h < 2; ++h) {
             for (int j = 0; j < 8; ++j) {
                 for (int p = 0; p < 2; ++p) std::memcpy(&g->ql[h][p][j][4 * r], rows[r]->ql + 64 * h + 32 * p + 4 * j, 4);
@@ -70,7 +70,7 @@ void to_group(const BlockQ6_K *const rows[8], Q6_KGroup *g) {
 }
 void from_group(const Q6_KGroup &g, int r, BlockQ6_K *b) {
     b->d = g.d[r];
-    for (int s = 0; s < 16; ++s) b->scales[s] = g.sc[s][r];
+    for (int s = 0; s < 16; ++s) b->scales[s] = g.sc[s / 2][r][s % 2];
     for (int h = 0; h < 2; ++h) {
         for (int j = 0; j < 8; ++j) {
             for (int p = 0; p < 2; ++p) std::memcpy(b->ql + 64 * h + 32 * p + 4 * j, &g.ql[h][p][j][4 * r], 4);

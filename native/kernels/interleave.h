@@ -37,10 +37,11 @@ struct Q4_KGroup {
 
 // Q6_K: for each half h of the block, ql[h][p][j][4 * r + i] = ql byte
 // 64h + 32p + 4j + i of row r, qh[h][j][4 * r + i] = qh byte 32h + 4j + i,
-// and the scales by [group of 16 values][row].
+// and the scales of the groups of 16 values by [pair of groups][row][group
+// in the pair] (sign-extended, a pair is one int16 pair per row lane).
 struct Q6_KGroup {
     uint16_t d[8];
-    int8_t sc[16][8];
+    int8_t sc[8][8][2];
     uint8_t ql[2][2][8][32];
     uint8_t qh[2][8][32];
 };

@@ -48,7 +48,8 @@ struct LayerWeights {
     Tensor w_gate, w_up, w_down, b_up, b_down;
 };
 
-// Interleaved copies of weight matrices (kernels/interleave.h), 64-byte aligned.
+// Interleaved copies of weight matrices (kernels/interleave.h), 64-byte
+// aligned, those of 2 MiB or more on 2 MiB boundaries (huge pages).
 struct InterleavedStorage {
     struct Free {
         void operator()(uint8_t *p) const;

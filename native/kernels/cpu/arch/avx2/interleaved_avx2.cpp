@@ -150,9 +150,15 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
 // per block, the exact integer sum of each group of 16 values (unsigned
 // 6-bit codes times the activations) times its scale, less 32 times the
 // scales times the activations' group sums; then sum += d * that, a
-// multiply and an add.
+// multiply and an add. Each quarter's two groups share one load of their
+// scales (a pair per row lane): one madd applies the two groups' scales to
+// the group sums, and each group's scale, copied into both halves of the
+// lane, multiplies its partial sums in one madd.
 LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, float *y) {
-    const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+    const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(0x30);
+    const __m256i first_of_pair = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13,
+                                                   12, 13);
+    const __m256i second_of_pair = _mm256_add_epi8(first_of_pair, _mm256_set1_epi8(2));
     __m256 sum = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
         prefetch(w + k + 1);
@@ -177,11 +183,12 @@ LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, floa
                     __m256i &half = part[quarter][(j / 2) % 2];
                     half = (j % 2 == 0) ? p : _mm256_add_epi16(half, p);
                     if (j % 2 == 1) {
-                        // a group of 16 values is j / 4: fold each pair of j into int32 as soon as it is complete
-                        const int group = 8 * h + 2 * quarter + j / 4;
-                        const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(g.sc[group])));
-                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_madd_epi16(half, ones), sc));
-                        if (j % 4 == 3) offset = _mm256_add_epi32(offset, _mm256_mullo_epi32(sc, _mm256_set1_epi32(b.bsums[group])));
+                        // fold each pair of j into int32 as soon as it is complete; the pair's group is j / 4
+                        const int pair = 4 * h + quarter;
+                        const __m256i scales = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(g.sc[pair])));
+                        const __m256i sc = _mm256_shuffle_epi8(scales, j < 4 ? first_of_pair : second_of_pair);
+                        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(half, sc));
+                        if (j == 7) offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scales, broadcast4(b.bsums + 2 * pair)));
                     }
                 }
             }
