@@ -83,7 +83,10 @@ struct MatKernels {
     // block k (q8_0_block_info, for Q8_0 activations). Row t sums exactly
     // as dot_for_row(orders[t]) sums it.
     void (*gemm_interleaved)(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                             int64_t T, const RowOrder *orders, float *y, int64_t y_stride) = nullptr;
+                             int64_t T, const RowOrder *orders, float *y, int64_t y_stride) = nullptr;    // dot_batched of three weight rows (row_bytes apart) with four activation
+    // rows, out[4 * r + t]: the register tile of a batch's float product
+    // (matmul_batched_tiles).
+    void (*dot_batched_3x4)(int64_t n, const void *w, size_t row_bytes, const void *const x[4], float out[12]) = nullptr;
 };
 
 // Whether a product of T rows goes through k.gemm.
@@ -124,10 +127,20 @@ inline void dot_rows(const MatKernels &k, int64_t n, const void *w, const uint8_
     }
 }
 
+// matmul_rows through k.dot_batched_3x4 for the rows that sum as
+// dot_batched, with the weights taken in tiles that stay in cache while the
+// batch passes over them (batched_tiles.cpp).
+void matmul_batched_tiles(const MatKernels &k, int64_t n, const uint8_t *w, size_t row_bytes, int64_t o0, int64_t o1, const uint8_t *act,
+                          size_t act_bytes, int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
+
 // y[t * y_stride + o] for weight rows [o0, o1) (w: row o0, row_bytes apart)
 // and the T encoded rows at act, without gemm.
 inline void matmul_rows(const MatKernels &k, int64_t n, const uint8_t *w, size_t row_bytes, int64_t o0, int64_t o1, const uint8_t *act,
                         size_t act_bytes, int64_t T, const RowOrder *orders, float *y, int64_t y_stride) {
+    if (T >= 4 && k.dot_batched_3x4 != nullptr && k.dot_batched4 != nullptr) {
+        matmul_batched_tiles(k, n, w, row_bytes, o0, o1, act, act_bytes, T, orders, y, y_stride);
+        return;
+    }
     int64_t o = o0;
     if (T == 1 && dot_for_row(k, orders[0], n) == k.dot) {
         if (k.dot_x8 != nullptr) {

@@ -347,6 +347,52 @@ TEST(rows_of_a_batch_give_their_single_row_results_for_types_summed_one_way) {
     std::fprintf(stderr, "  %d outputs identical\n", checked);
 }
 
+// Float types sum a batch's rows in llama.cpp's tiled-GEMM order. From four
+// rows up, the product takes three weight rows by four activation rows at
+// once, over tiles of weight rows (several tiles here, the last partial,
+// row counts not multiples of 3 or 4): every output must be exactly what
+// that weight row and activation row give in a batch of two, where neither
+// tiles nor four-row passes apply.
+TEST(float_batches_taken_in_tiles_give_each_row_its_batched_result) {
+    std::mt19937 rng(29);
+    int checked = 0;
+    for (uint32_t type : {LMRT_TYPE_F32, LMRT_TYPE_F16}) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        for (const uint64_t n_in : {64ull, 8200ull}) {
+            for (const uint64_t n_out : {3ull, 7ull, 40ull}) {
+                for (const uint64_t tokens : {4ull, 7ull, 9ull}) {
+                    const std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f);
+                    std::vector<float> x = random_floats(rng, n_in * (tokens + 1), 1.0f);
+                    std::vector<uint8_t> w(n_in * layout.block_bytes * n_out);
+                    REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
+                    for (lmrt_kernel_variant v : {LMRT_KERNEL_REF, LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON}) {
+                        if (!lmrt_kernel_variant_available(v)) continue;
+                        std::vector<float> got(n_out * tokens, NAN);
+                        REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), tokens, got.data(), nullptr) == LMRT_OK);
+                        for (uint64_t o = 0; o < n_out; ++o) {
+                            for (uint64_t t = 0; t < tokens; ++t, ++checked) {
+                                float pair[2] = {NAN, NAN};
+                                REQUIRE(lmrt_kernel_matmul(v, type, w.data() + o * n_in * layout.block_bytes, n_in, 1, x.data() + t * n_in, 2,
+                                                           pair, nullptr) == LMRT_OK);
+                                if (std::memcmp(&pair[0], &got[t * n_out + o], sizeof(float)) != 0) {
+                                    lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " " + variant_name(v) + " n_in=" +
+                                                                            std::to_string(n_in) + " rows=" + std::to_string(n_out) + " tokens=" +
+                                                                            std::to_string(tokens) + " row " + std::to_string(o) + " token " +
+                                                                            std::to_string(t) + ": " + std::to_string(got[t * n_out + o]) +
+                                                                            " vs " + std::to_string(pair[0]));
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    std::fprintf(stderr, "  %d outputs identical\n", checked);
+}
+
 namespace {
 
 // Random weights of n_out rows of `type` with the largest codes in rows 0

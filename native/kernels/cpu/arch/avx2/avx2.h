@@ -11,6 +11,10 @@
 
 #define LMRT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
+// Small loops over accumulators unrolled whole: GCC otherwise keeps the
+// arrays in memory, a store and a load in every step.
+#define LMRT_UNROLL _Pragma("GCC unroll 8")
+
 namespace lmrt::kernels::avx2 {
 
 const MatKernels *mat_kernels(uint32_t weight_type);

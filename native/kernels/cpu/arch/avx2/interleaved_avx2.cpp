@@ -10,10 +10,6 @@
 #include "../../../interleave.h"
 #include "avx2.h"
 
-// Small loops over lanes' accumulators unrolled whole: GCC otherwise keeps
-// the arrays in memory, a store and a load in every step.
-#define LMRT_UNROLL _Pragma("GCC unroll 8")
-
 namespace lmrt::kernels::avx2 {
 
 namespace {

@@ -112,6 +112,38 @@ LMRT_AVX2 void dot_batched4(int64_t n, const void *w, const void *const x[4], fl
     }
 }
 
+// dot_batched of three weight rows (row_bytes apart) with four activation
+// rows, out[4 * r + t]: twelve independent chains, each in dot_batched's
+// order. Seven loads feed twelve FMAs, where dot_batched4 needs five for
+// four: a batch's float product runs at the FMA units' rate, not the loads'.
+template <typename T, __m256 (*Load)(const T *), float (*Scalar)(T)>
+LMRT_AVX2 void dot_batched_3x4(int64_t n, const void *w, size_t row_bytes, const void *const x[4], float out[12]) {
+    const T *a[3];
+    LMRT_UNROLL for (int r = 0; r < 3; ++r) a[r] = reinterpret_cast<const T *>(static_cast<const uint8_t *>(w) + r * row_bytes);
+    const T *b[4];
+    LMRT_UNROLL for (int t = 0; t < 4; ++t) b[t] = static_cast<const T *>(x[t]);
+    __m256 acc[3][4];
+    LMRT_UNROLL for (int r = 0; r < 3; ++r) {
+        LMRT_UNROLL for (int t = 0; t < 4; ++t) acc[r][t] = _mm256_setzero_ps();
+    }
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 wa[3];
+        LMRT_UNROLL for (int r = 0; r < 3; ++r) wa[r] = Load(a[r] + i);
+        LMRT_UNROLL for (int t = 0; t < 4; ++t) {
+            const __m256 xb = Load(b[t] + i);
+            LMRT_UNROLL for (int r = 0; r < 3; ++r) acc[r][t] = _mm256_fmadd_ps(wa[r], xb, acc[r][t]);
+        }
+    }
+    for (int r = 0; r < 3; ++r) {
+        for (int t = 0; t < 4; ++t) {
+            float sum = hsum8(acc[r][t]);
+            for (int64_t j = i; j < n; ++j) sum += Scalar(a[r][j]) * Scalar(b[t][j]);
+            out[4 * r + t] = sum;
+        }
+    }
+}
+
 LMRT_AVX2 float dot_q8_0(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ8_0 *>(w);
     const auto *b = static_cast<const BlockQ8_0 *>(x);
@@ -453,10 +485,17 @@ LMRT_AVX2 void quantize_q8_0(const float *x, void *dst, int64_t n) {
     }
 }
 
-const MatKernels kF32{"avx2", ActType::kF32, nullptr, dot_single<float, load_f32, same_f32, float>, nullptr,
-                      dot_batched<float, load_f32, same_f32>, dot_batched4<float, load_f32, same_f32>};
-const MatKernels kF16{"avx2", ActType::kF16, nullptr, dot_single<uint16_t, load_f16, half_to_float, double>, nullptr,
-                      dot_batched<uint16_t, load_f16, half_to_float>, dot_batched4<uint16_t, load_f16, half_to_float>};
+MatKernels float_kernels(ActType act, VecDotFn dot, VecDotFn batched, decltype(MatKernels::dot_batched4) batched4,
+                         decltype(MatKernels::dot_batched_3x4) batched_3x4) {
+    MatKernels k{"avx2", act, nullptr, dot, nullptr, batched, batched4};
+    k.dot_batched_3x4 = batched_3x4;
+    return k;
+}
+const MatKernels kF32 = float_kernels(ActType::kF32, dot_single<float, load_f32, same_f32, float>, dot_batched<float, load_f32, same_f32>,
+                                      dot_batched4<float, load_f32, same_f32>, dot_batched_3x4<float, load_f32, same_f32>);
+const MatKernels kF16 =
+    float_kernels(ActType::kF16, dot_single<uint16_t, load_f16, half_to_float, double>, dot_batched<uint16_t, load_f16, half_to_float>,
+                  dot_batched4<uint16_t, load_f16, half_to_float>, dot_batched_3x4<uint16_t, load_f16, half_to_float>);
 const MatKernels kBF16{"avx2", ActType::kBF16, nullptr, dot_half<load_bf16, bf16_to_fp32>};
 const MatKernels kQ8_0{"avx2", ActType::kQ8_0, nullptr, dot_q8_0, nullptr, nullptr, nullptr, dot4_q8_0, dot_x4_q8_0};
 const MatKernels kQ4_0{"avx2", ActType::kQ8_0, nullptr, dot_q4_0, nullptr, nullptr, nullptr, dot4_q4_0, dot_x4_q4_0, gemm_q4_0, dot_x8_q4_0};
