@@ -121,13 +121,17 @@ void attention(StepArgs &a, int ith, int nth, int layer, const float *q, float *
     std::vector<float> &scores = a.s.scores[static_cast<size_t>(ith)];
     std::vector<const uint8_t *> &kb = a.s.k_blocks[static_cast<size_t>(ith)];
     std::vector<const uint8_t *> &vb = a.s.v_blocks[static_cast<size_t>(ith)];
-    // items are (row, head), spread over threads
+    // items are (row, head), spread over threads, taken KV head by KV head:
+    // one KV head's keys and values stay in cache over the batch's rows,
+    // where a row's every head would sweep the layer's whole cache
     const int groups = H;
+    const int per_kv = H / hp.n_head_kv;
     const int items = a.n_rows * groups;
     const int bs = a.kv.block_size();
     int last_row = -1, first = 0, block0 = 0;
     for (int item = ith; item < items; item += nth) {
-        const int r = item / groups, g = item % groups;
+        const int kv_head = item / (a.n_rows * per_kv), in_kv = item % (a.n_rows * per_kv);
+        const int r = in_kv / per_kv, g = kv_head * per_kv + in_kv % per_kv;
         const BatchRow &row = a.rows[r];
         if (r != last_row) {
             // the blocks the attended positions lie in: a sliding window's

@@ -79,19 +79,111 @@ LMRT_AVX2 float kq_gemm_order(const float *q, const uint8_t *k, int D) {
     return dot;
 }
 
-// out[e] = sum_p w_p v_p[e], lanes by p mod 8, folded like hsum8.
+// kq_gemm_order of one query with eight K rows (D a multiple of 8): the
+// query's vector is loaded once for the eight chains, and the eight hsum8
+// folds run side by side with the same pairings: (x0 + x4) and its three
+// siblings, then (x0 + x4) + (x2 + x6) and (x1 + x5) + (x3 + x7), then their
+// sum.
 template <typename Row>
-LMRT_AVX2 void v_sum_gemm_order(const AttentionArgs &a, int kvh, float inv, float *acc, float *out) {
+LMRT_AVX2 void kq8_gemm_order(const float *q, const uint8_t *const k[8], int D, float out[8]) {
+    __m256 acc[8];
+    LMRT_UNROLL for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
+    for (int e = 0; e < D; e += 8) {
+        const __m256 qv = _mm256_load_ps(q + e);
+        LMRT_UNROLL for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(qv, Row::load8(k[i], e), acc[i]);
+    }
+    // halves: [lo(a) + hi(a) | lo(b) + hi(b)] for the pairs (0,1), (2,3), (4,5), (6,7)
+    __m256 h[4];
+    LMRT_UNROLL for (int j = 0; j < 4; ++j) {
+        h[j] = _mm256_add_ps(_mm256_permute2f128_ps(acc[2 * j], acc[2 * j + 1], 0x20), _mm256_permute2f128_ps(acc[2 * j], acc[2 * j + 1], 0x31));
+    }
+    // per 4-lane half: (s0 + s2, s1 + s3) of two chains side by side
+    const __m256 z0 = _mm256_add_ps(_mm256_shuffle_ps(h[0], h[1], _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(h[0], h[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m256 z1 = _mm256_add_ps(_mm256_shuffle_ps(h[2], h[3], _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(h[2], h[3], _MM_SHUFFLE(3, 2, 3, 2)));
+    // [r0 r2 r4 r6 | r1 r3 r5 r7]
+    const __m256 r = _mm256_hadd_ps(z0, z1);
+    _mm256_storeu_ps(out, _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+// fn(p, row) for positions// fn(p, row) for positions [a.first, a.last] of KV head kvh, a block at a
+// time: no division per position.
+template <typename Fn>
+LMRT_AVX2 inline void for_each_row(const AttentionArgs &a, const uint8_t *const *blocks, int kvh, Fn fn) {
+    const size_t stride = static_cast<size_t>(a.n_head_kv) * kv_row_bytes(a.kv_type, a.head_dim);
+    for (int p = a.first; p <= a.last;) {
+        const int end = std::min(a.last, (p / a.block_size + 1) * a.block_size - 1);
+        for (const uint8_t *row = a.row(blocks, p, kvh); p <= end; ++p, row += stride) fn(p, row);
+    }
+}
+
+// The probabilities as they multiply V, in place: p * inv, rounded to the
+// row type's precision (F16: vcvtps2ph rounds to nearest even, as
+// fp32_to_fp16 does).
+template <typename Row>
+LMRT_AVX2 void v_weights(float *w, int n, float inv) {
+    int i = 0;
+    if (Row::kType == KvType::kF16) {
+        const __m256 vinv = _mm256_set1_ps(inv);
+        for (; i + 8 <= n; i += 8) {
+            const __m128i h = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(w + i), vinv), _MM_FROUND_TO_NEAREST_INT);
+            _mm256_storeu_ps(w + i, _mm256_cvtph_ps(h));
+        }
+    }
+    for (; i < n; ++i) w[i] = Row::weight(w[i] * inv);
+}
+
+// out[e] = sum_p w_p v_p[e] (w: v_weights), lanes by p mod 8, folded like
+// hsum8. With D a multiple of 8, positions go in windows of whole 8-position
+// chunks, padded at both ends with a zero row at weight 0 (fma(0, 0, acc) is
+// acc exactly: a lane's sum, started at +0, is never -0), and the 8 lanes of
+// one 8-element slice stay in registers over the window: no store per
+// position.
+template <typename Row>
+LMRT_AVX2 void v_sum_gemm_order(const AttentionArgs &a, int kvh, const float *weights, float *acc, float *out) {
     const int D = a.head_dim;
     for (int i = 0; i < 8 * D; ++i) acc[i] = 0.0f;
-    for (int p = a.first; p <= a.last; ++p) {
-        const float w = Row::weight(a.scratch[p - a.first] * inv);
-        const uint8_t *v = a.row(a.v_blocks, p, kvh);
-        float *lane = acc + static_cast<size_t>(p & 7) * D;
-        const __m256 wv = _mm256_set1_ps(w);
-        int e = 0;
-        for (; e + 8 <= D; e += 8) _mm256_storeu_ps(lane + e, _mm256_fmadd_ps(wv, Row::load8(v, e), _mm256_loadu_ps(lane + e)));
-        for (; e < D; ++e) lane[e] = std::fma(w, Row::at(v, e), lane[e]);
+    if (D % 8 == 0) {
+        alignas(64) static const uint8_t kZeroRow[2 * 512] = {};
+        constexpr int kWindow = 256;
+        const uint8_t *rows[kWindow];
+        alignas(32) float w[kWindow];
+        int n = 0;
+        const auto flush = [&]() LMRT_AVX2 {
+            for (; n % 8 != 0; ++n) {
+                rows[n] = kZeroRow;
+                w[n] = 0.0f;
+            }
+            for (int e = 0; e < D; e += 8) {
+                __m256 lane[8];
+                LMRT_UNROLL for (int l = 0; l < 8; ++l) lane[l] = _mm256_load_ps(acc + static_cast<size_t>(l) * D + e);
+                for (int c = 0; c < n; c += 8) {
+                    LMRT_UNROLL for (int l = 0; l < 8; ++l) {
+                        lane[l] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + c + l), Row::load8(rows[c + l], e), lane[l]);
+                    }
+                }
+                LMRT_UNROLL for (int l = 0; l < 8; ++l) _mm256_store_ps(acc + static_cast<size_t>(l) * D + e, lane[l]);
+            }
+            n = 0;
+        };
+        for (int p = a.first & ~7; p < a.first; ++p) {
+            rows[n] = kZeroRow;
+            w[n++] = 0.0f;
+        }
+        for_each_row(a, a.v_blocks, kvh, [&](int p, const uint8_t *v) LMRT_AVX2 {
+            rows[n] = v;
+            w[n++] = weights[p - a.first];
+            if (n == kWindow) flush();
+        });
+        if (n > 0) flush();
+    } else {
+        for_each_row(a, a.v_blocks, kvh, [&](int p, const uint8_t *v) LMRT_AVX2 {
+            const float wp = weights[p - a.first];
+            float *lane = acc + static_cast<size_t>(p & 7) * D;
+            const __m256 wv = _mm256_set1_ps(wp);
+            int e = 0;
+            for (; e + 8 <= D; e += 8) _mm256_storeu_ps(lane + e, _mm256_fmadd_ps(wv, Row::load8(v, e), _mm256_loadu_ps(lane + e)));
+            for (; e < D; ++e) lane[e] = std::fma(wp, Row::at(v, e), lane[e]);
+        });
     }
     int e = 0;
     for (; e + 8 <= D; e += 8) {
@@ -134,16 +226,37 @@ LMRT_AVX2 void attention_rows(const AttentionArgs &a) {
         }
 
         float max = -INFINITY;
-        for (int p = a.first; p <= a.last; ++p) {
-            const uint8_t *k = a.row(a.k_blocks, p, kvh);
+        const bool eight_at_once = Row::kType != KvType::kQ8_0 && D % 8 == 0;
+        const uint8_t *pending[8];
+        int n_pending = 0;
+        for_each_row(a, a.k_blocks, kvh, [&](int p, const uint8_t *k) LMRT_AVX2 {
+            if (eight_at_once) {
+                pending[n_pending++] = k;
+                if (n_pending < 8) return;
+                float dots[8];
+                kq8_gemm_order<Row>(q, pending, D, dots);
+                for (int i = 0; i < 8; ++i) {
+                    const float v = dots[i] * a.scale;
+                    scores[p - 7 + i - a.first] = v;
+                    max = std::max(max, v);
+                }
+                n_pending = 0;
+                return;
+            }
             const float dot = Row::kType == KvType::kQ8_0 ? q8_dot(D, k, q8) : kq_gemm_order<Row>(q, k, D);
             const float v = dot * a.scale;
             scores[p - a.first] = v;
             max = std::max(max, v);
+        });
+        for (int i = 0; i < n_pending; ++i) {
+            const float v = kq_gemm_order<Row>(q, pending[i], D) * a.scale;
+            scores[a.last - n_pending + 1 + i - a.first] = v;
+            max = std::max(max, v);
         }
 
         const float inv = softmax_numerators(scores, a.first, a.last, max);
-        v_sum_gemm_order<Row>(a, kvh, inv, acc, a.out + static_cast<size_t>(h) * D);
+        v_weights<Row>(scores, a.last - a.first + 1, inv);
+        v_sum_gemm_order<Row>(a, kvh, scores, acc, a.out + static_cast<size_t>(h) * D);
     }
 }
 
