@@ -35,7 +35,7 @@ void to_group(const BlockQ4_K *const rows[8], Q4_KGroup *g) {
     for (int r = 0; r < 8; ++r) {
         g->d[r] = rows[r]->d;
         g->dmin[r] = rows[r]->dmin;
-        for (int s = 0; s < 8; ++s) unpack_scale_min_k4(s, rows[r]->scales, &g->sc[s][r], &g->mn[s][r]);
+        for (int s = 0; s < 8; ++s) unpack_scale_min_k4(s, rows[r]->scales, &g->sc[s / 2][r][s % 2], &g->mn[s / 2][r][s % 2]);
         for (int c = 0; c < 4; ++c) {
             for (int j = 0; j < 8; ++j) std::memcpy(&g->qs[c][j][4 * r], rows[r]->qs + 32 * c + 4 * j, 4);
         }
@@ -46,7 +46,8 @@ void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
     b->d = g.d[r];
     b->dmin = g.dmin[r];
     for (int j = 0; j < 4; ++j) {
-        const uint8_t sc = g.sc[j][r], mn = g.mn[j][r], sc_hi = g.sc[j + 4][r], mn_hi = g.mn[j + 4][r];
+        const uint8_t sc = g.sc[j / 2][r][j % 2], mn = g.mn[j / 2][r][j % 2], sc_hi = g.sc[(j + 4) / 2][r][j % 2],
+                      mn_hi = g.mn[(j + 4) / 2][r][j % 2];
         b->scales[j] = static_cast<uint8_t>((sc & 63) | ((sc_hi >> 4) << 6));
         b->scales[j + 4] = static_cast<uint8_t>((mn & 63) | ((mn_hi >> 4) << 6));
         b->scales[j + 8] = static_cast<uint8_t>((sc_hi & 0xF) | ((mn_hi & 0xF) << 4));

@@ -26,12 +26,13 @@ struct Q8_0Group {
     int8_t qs[8][32];
 };
 
-// Q4_K: the 6-bit scales and minimums unpacked ([sub-block][row]), and
-// qs[c][j][4 * r + i] = byte 32c + 4j + i of row r (low nibbles: sub-block
-// 2c, high: 2c + 1).
+// Q4_K: the 6-bit scales and minimums unpacked, by [pair of sub-blocks
+// c][row][sub-block 2c or 2c + 1] (widened, a pair is one int16 pair per
+// row lane), and qs[c][j][4 * r + i] = byte 32c + 4j + i of row r (low
+// nibbles: sub-block 2c, high: 2c + 1).
 struct Q4_KGroup {
     uint16_t d[8], dmin[8];
-    uint8_t sc[8][8], mn[8][8];
+    uint8_t sc[4][8][2], mn[4][8][2];
     uint8_t qs[4][8][32];
 };
 

@@ -17,10 +17,12 @@ namespace {
 LMRT_AVX2 inline __m256i load(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 // vbroadcastss: a load alone, where vpbroadcastd also takes a shuffle
 LMRT_AVX2 inline __m256i broadcast4(const void *p) { return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float *>(p))); }
-// Every cache line of a group block, a hint ahead of its use.
+// Every cache line of the group block about kPrefetchBytes ahead of g.
+constexpr size_t kPrefetchBytes = 1024;
 template <typename Group>
-LMRT_AVX2 inline void prefetch(const Group *g) {
-    for (size_t i = 0; i < sizeof(Group); i += 64) _mm_prefetch(reinterpret_cast<const char *>(g) + i, _MM_HINT_T0);
+LMRT_AVX2 inline void prefetch_ahead(const Group *g) {
+    const Group *ahead = g + std::max<size_t>(1, (kPrefetchBytes + sizeof(Group) / 2) / sizeof(Group));
+    for (size_t i = 0; i < sizeof(Group); i += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead) + i, _MM_HINT_T0);
 }
 
 LMRT_AVX2 inline __m256 scales(const uint16_t d[8]) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(d))); }
@@ -38,7 +40,7 @@ LMRT_AVX2 void q4_0_rows(int64_t nb, const Q4_0Group *w, const BlockQ8_0 *const 
     LMRT_UNROLL for (int t = 0; t < R; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
         // a hint a few blocks ahead: the stream outruns the hardware prefetcher when both cores read
-        _mm_prefetch(reinterpret_cast<const char *>(w + k + 3), _MM_HINT_T0);
+        prefetch_ahead(w + k);
         __m256i s[R];
         LMRT_UNROLL for (int t = 0; t < R; ++t) s[t] = _mm256_setzero_si256();
         LMRT_UNROLL for (int j = 0; j < 4; ++j) {
@@ -68,7 +70,7 @@ LMRT_AVX2 void q8_0_row(int64_t nb, const Q8_0Group *w, const BlockQ8_0 *x, cons
     __m256 acc[8];
     LMRT_UNROLL for (auto &a : acc) a = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
-        prefetch(w + k + 2);
+        prefetch_ahead(w + k);
         const __m256 d = _mm256_mul_ps(scales(w[k].d), _mm256_broadcast_ss(&info[k].d));
         LMRT_UNROLL for (int j = 0; j < 8; ++j) {
             const __m256i v = load(w[k].qs[j]);
@@ -81,21 +83,41 @@ LMRT_AVX2 void q8_0_row(int64_t nb, const Q8_0Group *w, const BlockQ8_0 *x, cons
     _mm256_storeu_ps(y, sum);
 }
 
+// The int16 pair of each 32-bit lane set to its first (second) element:
+// a sub-block's scale for both halves of a lane's products.
+LMRT_AVX2 inline __m256i first_of_pairs(__m256i v) {
+    return _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12,
+                                                   13, 12, 13));
+}
+LMRT_AVX2 inline __m256i second_of_pairs(__m256i v) {
+    return _mm256_shuffle_epi8(v, _mm256_setr_epi8(2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15, 2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10,
+                                                   11, 14, 15, 14, 15));
+}
+
 // 8 Q4_K weight rows against R activation rows. Per lane (a weight row),
 // each sub-block's exact integer dot product times its scale, and the
 // minimums times the activations' sub-block sums, as dot_q4_k sums them:
 // Grouped (a batch's rows, llama.cpp's GEMM order) folds them into the two
 // float sums per pair of sub-blocks, otherwise per block; the result is
-// their difference.
+// their difference. A pair of sub-blocks' scales (minimums) is one int16
+// pair per lane: one madd applies both minimums to the pair's activation
+// sums, held as an int16 pair too.
 template <bool Grouped, int R>
 LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const x[R], float *const y[R]) {
-    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    // lane c of a block's pair sums (hadd_epi16 below): pairs 0 and 1 in lanes 0 and 1, pairs 2 and 3 in lanes 4 and 5
+    const __m256i pair_lane[4] = {_mm256_set1_epi32(0), _mm256_set1_epi32(1), _mm256_set1_epi32(4), _mm256_set1_epi32(5)};
     __m256 scaled[R], offsets[R];
     LMRT_UNROLL for (int t = 0; t < R; ++t) scaled[t] = offsets[t] = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
-        prefetch(w + k + 1);
-        __m256i block_sum[R], block_mins[R];
-        LMRT_UNROLL for (int t = 0; t < R; ++t) block_sum[t] = block_mins[t] = _mm256_setzero_si256();
+        prefetch_ahead(w + k);
+        __m256i block_sum[R], block_mins[R], pair_sums[R];
+        LMRT_UNROLL for (int t = 0; t < R; ++t) {
+            block_sum[t] = block_mins[t] = _mm256_setzero_si256();
+            // the activations' sums of each pair of sub-blocks (32 values each), as int16 pairs: at most 2 * 32 * 128
+            const __m256i bsums = load(x[t][k].bsums);
+            pair_sums[t] = _mm256_hadd_epi16(bsums, bsums);
+        }
         LMRT_UNROLL for (int c = 0; c < 4; ++c) {
             __m256i s_lo[R], s_hi[R];
             LMRT_UNROLL for (int t = 0; t < R; ++t) s_lo[t] = s_hi[t] = _mm256_setzero_si256();
@@ -112,16 +134,13 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
                     s_hi[t] = part_hi;
                 }
             }
-            const __m256i sc_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].sc[2 * c])));
-            const __m256i sc_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].sc[2 * c + 1])));
-            const __m256i mn_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].mn[2 * c])));
-            const __m256i mn_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(w[k].mn[2 * c + 1])));
+            const __m256i sc = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].sc[c])));
+            const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].mn[c])));
+            const __m256i sc_lo = first_of_pairs(sc), sc_hi = second_of_pairs(sc);
             LMRT_UNROLL for (int t = 0; t < R; ++t) {
                 const BlockQ8_K &b = x[t][k];
-                const __m256i pair = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_madd_epi16(s_lo[t], ones), sc_lo),
-                                                      _mm256_mullo_epi32(_mm256_madd_epi16(s_hi[t], ones), sc_hi));
-                const __m256i mins = _mm256_add_epi32(_mm256_mullo_epi32(mn_lo, _mm256_set1_epi32(b.bsums[4 * c] + b.bsums[4 * c + 1])),
-                                                      _mm256_mullo_epi32(mn_hi, _mm256_set1_epi32(b.bsums[4 * c + 2] + b.bsums[4 * c + 3])));
+                const __m256i pair = _mm256_add_epi32(_mm256_madd_epi16(s_lo[t], sc_lo), _mm256_madd_epi16(s_hi[t], sc_hi));
+                const __m256i mins = _mm256_madd_epi16(mn, _mm256_permutevar8x32_epi32(pair_sums[t], pair_lane[c]));
                 if (Grouped) {
                     scaled[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair), _mm256_mul_ps(scales(w[k].d), _mm256_set1_ps(b.d)), scaled[t]);
                     offsets[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(scales(w[k].dmin), _mm256_set1_ps(b.d)), offsets[t]);
@@ -152,12 +171,9 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
 // lane, multiplies its partial sums in one madd.
 LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, float *y) {
     const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(0x30);
-    const __m256i first_of_pair = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13,
-                                                   12, 13);
-    const __m256i second_of_pair = _mm256_add_epi8(first_of_pair, _mm256_set1_epi8(2));
     __m256 sum = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
-        prefetch(w + k + 1);
+        prefetch_ahead(w + k);
         const BlockQ8_K &b = x[k];
         const Q6_KGroup &g = w[k];
         __m256i acc = _mm256_setzero_si256(), offset = _mm256_setzero_si256();
@@ -182,7 +198,7 @@ LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, floa
                         // fold each pair of j into int32 as soon as it is complete; the pair's group is j / 4
                         const int pair = 4 * h + quarter;
                         const __m256i scales = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(g.sc[pair])));
-                        const __m256i sc = _mm256_shuffle_epi8(scales, j < 4 ? first_of_pair : second_of_pair);
+                        const __m256i sc = j < 4 ? first_of_pairs(scales) : second_of_pairs(scales);
                         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(half, sc));
                         if (j == 7) offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scales, broadcast4(b.bsums + 2 * pair)));
                     }
