@@ -57,6 +57,10 @@ LMRT_AVX2 float dot_single(int64_t n, const void *w, const void *x) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     const int64_t np = n & ~int64_t{31};
     for (int64_t i = 0; i < np; i += 32) {
+        // f16 weights stream from memory slower than the hardware prefetcher
+        // alone brings them (measured 75-80% of a plain read): a hint about
+        // 1 KiB ahead, past the row's end into the next row's start
+        if (sizeof(T) == 2) _mm_prefetch(reinterpret_cast<const char *>(a + i) + 1024, _MM_HINT_T0);
         for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(Load(a + i + 8 * j), Load(b + i + 8 * j), acc[j]);
     }
     Tail sum = fold4(acc[0], acc[1], acc[2], acc[3]);
