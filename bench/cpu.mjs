@@ -4,8 +4,11 @@
 // Per row: prefill tok/s of a --prompt-token prompt (half the context where
 // that is shorter), decode tok/s over --tokens greedy tokens, both engines'
 // ratio, and decode as a fraction of the bandwidth roofline: this machine's
-// read bandwidth (measured in the same run, same threads) divided by the
-// bytes of weights a decode step reads. Then the per-step overhead: decode
+// read bandwidth (same threads) divided by the bytes of weights a decode step
+// reads. The bandwidth of this VM drifts by a third within minutes, so each
+// run is set against the mean of two measurements bracketing it (just before
+// its engine opens and just after it closes), and the row's fraction is the
+// median over its runs. Then the per-step overhead: decode
 // tok/s of the 2-layer dim-64 `micro` model at 1 and 2 threads.
 // Writes bench/results/cpu.json and cpu.md (the README quotes the latter).
 // Usage: node bench/cpu.mjs [--runs 5] [--threads 2] [--prompt 512] [--tokens 128]
@@ -119,10 +122,10 @@ async function peerEngine(path, contextSize, threadCount) {
  * run opens its engine afresh and closes it after: compute threads one
  * engine leaves spinning must not slow the other's next run.
  */
-async function measure(path, contextSize, threadCount, withPeer) {
+async function measure(path, contextSize, threadCount, withPeer, bytes = 0) {
   const engines = [['lmrt', lmrtEngine]];
   if (withPeer) engines.push(['llama.cpp', peerEngine]);
-  const results = Object.fromEntries(engines.map(([name]) => [name, { prefill: [], decode: [] }]));
+  const results = Object.fromEntries(engines.map(([name]) => [name, { prefill: [], decode: [], roofline: [] }]));
   const probe = await lmrtEngine(path, contextSize, threadCount);
   const { vocab, bos } = probe;
   await probe.dispose();
@@ -133,36 +136,41 @@ async function measure(path, contextSize, threadCount, withPeer) {
     const order = r % 2 === 0 ? engines : [...engines].reverse();
     const decoded = {};
     for (const [name, open] of order) {
+      const before = bytes > 0 ? await sampleBandwidth() : 0;
       const e = await open(path, contextSize, threadCount);
+      let rate;
       try {
         await e.decode(short.slice(0, 4)); // warm up
         results[name].prefill.push(await e.prefill(promptOf(n, vocab, r + 1, bos)));
         const d = await e.decode(short);
+        rate = d.rate;
         results[name].decode.push(d.rate);
         decoded[name] = d.tokens;
       } finally {
         await e.dispose();
       }
+      if (bytes > 0) results[name].roofline.push((rate * bytes) / ((before + (await sampleBandwidth())) / 2));
     }
     if (withPeer) same = JSON.stringify(decoded.lmrt) === JSON.stringify(decoded['llama.cpp']);
   }
   const med = (name, key) => (results[name] ? median(results[name][key]) : undefined);
   return {
     prompt: n,
-    lmrt: { prefill: med('lmrt', 'prefill'), decode: med('lmrt', 'decode') },
-    peer: withPeer ? { prefill: med('llama.cpp', 'prefill'), decode: med('llama.cpp', 'decode') } : undefined,
+    lmrt: { prefill: med('lmrt', 'prefill'), decode: med('lmrt', 'decode'), roofline: med('lmrt', 'roofline') },
+    peer: withPeer ? { prefill: med('llama.cpp', 'prefill'), decode: med('llama.cpp', 'decode'), roofline: med('llama.cpp', 'roofline') } : undefined,
     sameTokens: same,
   };
 }
 
 const load = loadavg()[0];
-// measured before every row, the median used: single measurements on this
-// noisy machine ranged from 20 to 35 GB/s
+// every measurement, for the header's median and range
 const bandwidthSamples = [];
 let bandwidth = 0;
-const sampleBandwidth = async () => {
-  bandwidthSamples.push(await measureMemoryBandwidth({ threads, bytes: 1024 * 2 ** 20, passes: 4 }));
-};
+async function sampleBandwidth() {
+  const rate = await measureMemoryBandwidth({ threads, bytes: 512 * 2 ** 20, passes: 3 });
+  bandwidthSamples.push(rate);
+  return rate;
+}
 const work = mkdtempSync(join(tmpdir(), 'lmrt-cpu-bench-'));
 const rows = [];
 const overhead = [];
@@ -175,9 +183,8 @@ try {
       await synthModel(path, { arch: 'llama', seed: 1, ...source });
     }
     const bytes = await decodeBytes(path);
-    await sampleBandwidth();
     const contextSize = source.file ? 512 : 2048;
-    const m = await measure(path, contextSize, threads, !values['no-peer']);
+    const m = await measure(path, contextSize, threads, !values['no-peer'], bytes);
     rows.push({ name, file: source.file ?? basename(path), bytes, ...m });
     console.error(`${name}: lmrt ${m.lmrt.prefill.toFixed(1)} / ${m.lmrt.decode.toFixed(1)} tok/s` +
       (m.peer ? `, llama.cpp ${m.peer.prefill.toFixed(1)} / ${m.peer.decode.toFixed(1)}` : ''));
@@ -191,23 +198,23 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 bandwidth = median(bandwidthSamples) ?? 0;
-for (const r of rows) r.roofline = bandwidth / r.bytes;
 
 const f = (x, d = 1) => (x === undefined ? '-' : x.toFixed(d));
 const ratio = (a, b) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
 const lines = [];
 lines.push(`CPU prefill and decode, ${new Date().toISOString().slice(0, 10)}, \`npm run bench:cpu\`: ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
   `${cpus().length} logical CPUs, ${threads} threads, medians of ${runs} alternating runs; 1-minute load average at start ${load.toFixed(2)}. ` +
-  `Read bandwidth measured in the same run before each row: median ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
-  `(${(Math.min(...bandwidthSamples) / 1e9).toFixed(1)}-${(Math.max(...bandwidthSamples) / 1e9).toFixed(1)}, ${threads} threads). ` +
+  `Read bandwidth measured before and after every run (${threads} threads): median ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
+  `(${(Math.min(...bandwidthSamples) / 1e9).toFixed(1)}-${(Math.max(...bandwidthSamples) / 1e9).toFixed(1)}); ` +
+  `a run's decode / roofline divides its weight bytes per second by the mean of the two measurements around it, and the table gives the median over runs. ` +
   `Prefill: a ${promptTokens}-token prompt (half the context where shorter); decode: ${N} greedy tokens.`);
 lines.push('');
 lines.push('| model | weights read per token | prefill lmrt tok/s | prefill llama.cpp tok/s | ratio | decode lmrt tok/s | decode llama.cpp tok/s | ratio | lmrt decode / roofline | llama.cpp decode / roofline | same tokens |');
 lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   lines.push(`| ${r.name} | ${(r.bytes / 2 ** 20).toFixed(r.bytes < 10 * 2 ** 20 ? 2 : 0)} MiB | ${f(r.lmrt.prefill)} | ${f(r.peer?.prefill)} | ${ratio(r.lmrt.prefill, r.peer?.prefill)} | ` +
-    `${f(r.lmrt.decode)} | ${f(r.peer?.decode)} | ${ratio(r.lmrt.decode, r.peer?.decode)} | ${(100 * r.lmrt.decode / r.roofline).toFixed(0)}% | ` +
-    `${r.peer ? `${(100 * r.peer.decode / r.roofline).toFixed(0)}%` : '-'} | ${r.sameTokens === undefined ? '-' : r.sameTokens ? 'yes' : 'no'} |`);
+    `${f(r.lmrt.decode)} | ${f(r.peer?.decode)} | ${ratio(r.lmrt.decode, r.peer?.decode)} | ${(100 * r.lmrt.roofline).toFixed(0)}% | ` +
+    `${r.peer ? `${(100 * r.peer.roofline).toFixed(0)}%` : '-'} | ${r.sameTokens === undefined ? '-' : r.sameTokens ? 'yes' : 'no'} |`);
 }
 lines.push('');
 lines.push('Per-step overhead (the 2-layer dim-64 `micro` model, F32; decode tok/s and ms per token):');
