@@ -57,14 +57,33 @@ void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
     }
 }
 
+// Code (0..63) of value v (0..255) of a Q6_K block, and back.
+uint8_t q6_k_code(const BlockQ6_K &b, int v) {
+    const int h = v / 128, q = (v % 128) / 32, l = v % 32;
+    const uint8_t low = static_cast<uint8_t>((b.ql[64 * h + 32 * (q & 1) + l] >> (4 * (q >> 1))) & 0xF);
+    return static_cast<uint8_t>(low | (((b.qh[32 * h + l] >> (2 * q)) & 3) << 4));
+}
+void set_q6_k_code(BlockQ6_K *b, int v, uint8_t code) {
+    const int h = v / 128, q = (v % 128) / 32, l = v % 32;
+    uint8_t &low = b->ql[64 * h + 32 * (q & 1) + l];
+    low = static_cast<uint8_t>((low & ~(0xF << (4 * (q >> 1)))) | ((code & 0xF) << (4 * (q >> 1))));
+    uint8_t &high = b->qh[32 * h + l];
+    high = static_cast<uint8_t>((high & ~(3 << (2 * q))) | ((code >> 4) << (2 * q)));
+}
+
 void to_group(const BlockQ6_K *const rows[8], Q6_KGroup *g) {
     for (int r = 0; r < 8; ++r) {
         g->d[r] = rows[r]->d;
         for (int s = 0; s < 16; ++s) g->sc[s / 2][r][s % 2] = rows[r]->scales[s];
         for (int h = 0; h < 2; ++h) {
             for (int j = 0; j < 8; ++j) {
-                for (int p = 0; p < 2; ++p) std::memcpy(&g->ql[h][p][j][4 * r], rows[r]->ql + 64 * h + 32 * p + 4 * j, 4);
-                std::memcpy(&g->qh[h][j][4 * r], rows[r]->qh + 32 * h + 4 * j, 4);
+                for (int i = 0; i < 4; ++i) {
+                    uint8_t c[4];
+                    for (int q = 0; q < 4; ++q) c[q] = q6_k_code(*rows[r], 128 * h + 32 * q + 4 * j + i);
+                    g->codes[h][j][0][4 * r + i] = static_cast<uint8_t>(c[0] | (c[2] >> 4) << 6);
+                    g->codes[h][j][1][4 * r + i] = static_cast<uint8_t>(c[1] | (c[3] >> 4) << 6);
+                    g->codes[h][j][2][4 * r + i] = static_cast<uint8_t>((c[2] & 0xF) | (c[3] & 0xF) << 4);
+                }
             }
         }
     }
@@ -74,8 +93,12 @@ void from_group(const Q6_KGroup &g, int r, BlockQ6_K *b) {
     for (int s = 0; s < 16; ++s) b->scales[s] = g.sc[s / 2][r][s % 2];
     for (int h = 0; h < 2; ++h) {
         for (int j = 0; j < 8; ++j) {
-            for (int p = 0; p < 2; ++p) std::memcpy(b->ql + 64 * h + 32 * p + 4 * j, &g.ql[h][p][j][4 * r], 4);
-            std::memcpy(b->qh + 32 * h + 4 * j, &g.qh[h][j][4 * r], 4);
+            for (int i = 0; i < 4; ++i) {
+                const uint8_t a = g.codes[h][j][0][4 * r + i], bb = g.codes[h][j][1][4 * r + i], c = g.codes[h][j][2][4 * r + i];
+                const uint8_t codes[4] = {static_cast<uint8_t>(a & 0x3F), static_cast<uint8_t>(bb & 0x3F),
+                                          static_cast<uint8_t>((c & 0xF) | (a >> 6) << 4), static_cast<uint8_t>((c >> 4) | (bb >> 6) << 4)};
+                for (int q = 0; q < 4; ++q) set_q6_k_code(b, 128 * h + 32 * q + 4 * j + i, codes[q]);
+            }
         }
     }
 }

@@ -36,15 +36,17 @@ struct Q4_KGroup {
     uint8_t qs[4][8][32];
 };
 
-// Q6_K: for each half h of the block, ql[h][p][j][4 * r + i] = ql byte
-// 64h + 32p + 4j + i of row r, qh[h][j][4 * r + i] = qh byte 32h + 4j + i,
-// and the scales of the groups of 16 values by [pair of groups][row][group
-// in the pair] (sign-extended, a pair is one int16 pair per row lane).
+// Q6_K: the scales of the groups of 16 values by [pair of groups][row]
+// [group in the pair] (sign-extended, a pair is one int16 pair per row
+// lane), and the 6-bit codes c0..c3 of the four quarters of each half h
+// (values 32q + 4j + i of the half, row r) in three planes at [h][j][plane]
+// [4 * r + i]: c0 | (c2 >> 4) << 6, c1 | (c3 >> 4) << 6, and
+// (c2 & 15) | (c3 & 15) << 4, so that each code comes out in one to five
+// operations.
 struct Q6_KGroup {
     uint16_t d[8];
     int8_t sc[8][8][2];
-    uint8_t ql[2][2][8][32];
-    uint8_t qh[2][8][32];
+    uint8_t codes[2][8][3][32];
 };
 
 // Whether `type` has an interleaved layout (and kernels for it: MatKernels::gemm_interleaved).

@@ -33,6 +33,9 @@ static_assert(sizeof(BlockQ8_K) == 292, "Q8_K layout");
 
 ActType act_type_for(uint32_t weight_type);
 size_t act_row_bytes(ActType act, int64_t n);
+// Values per encoded block (rows are whole blocks; a row may be encoded a
+// run of blocks at a time).
+inline int64_t act_block_values(ActType act) { return act == ActType::kQ8_K ? 256 : act == ActType::kQ8_0 ? 32 : 1; }
 
 // Encodes n activations (n a multiple of the block size) into `act`'s format.
 using QuantizeActFn = void (*)(const float *x, void *dst, int64_t n);

@@ -41,6 +41,15 @@ struct StepScratch {
     // for the logit rows the last layer keeps
     std::vector<kernels::RowOrder> row_orders, logit_orders;
     const kernels::RowOrder *orders = nullptr; // for the rows the next matrix product sees
+    // What `act` (and `act_info`) hold: the rows of x encoded as `type`,
+    // for a matrix product on the same input (layers::matmul's same_input).
+    struct Encoded {
+        const float *x = nullptr;
+        int64_t x_stride = 0, n = 0;
+        int T = 0;
+        kernels::ActType type = kernels::ActType::kF32;
+        bool info = false;
+    } encoded;
 
     void allocate(const HParams &hp, int max_rows, int n_threads, int max_positions, int max_blocks);
 };

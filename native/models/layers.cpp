@@ -43,8 +43,43 @@ void StepScratch::allocate(const HParams &hp, int rows, int n_threads, int max_p
 
 namespace layers {
 
+namespace {
+
+// Below this many values, a row is encoded by one thread: splitting it
+// would cost a barrier more than it saves.
+constexpr int64_t kSplitEncodeValues = 4096;
+
+// Encodes the T rows of x for k (and, with `info`, their Q8_0 block
+// descriptions): whole rows per thread (the thread that wrote them), or,
+// with fewer rows than threads and long ones (decoding), runs of blocks of
+// each row after a barrier.
+void encode_rows(StepArgs &a, int ith, int nth, const kernels::MatKernels &k, const float *x, int64_t x_stride, int T, int64_t n_in,
+                 bool info) {
+    const size_t act_bytes = kernels::act_row_bytes(k.act, n_in);
+    uint8_t *act = a.s.act.data();
+    const int64_t nb = n_in / 32;
+    if (T >= nth || n_in * T < kSplitEncodeValues) {
+        for (int t = ith; t < T; t += nth) {
+            k.quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
+            if (info) kernels::q8_0_block_info(act + static_cast<size_t>(t) * act_bytes, nb, a.s.act_info.data() + t * nb);
+        }
+        return;
+    }
+    a.pool.barrier(); // the rows were written by their own threads
+    const int64_t per = kernels::act_block_values(k.act), blocks = n_in / per;
+    const int64_t b0 = blocks * ith / nth, b1 = blocks * (ith + 1) / nth;
+    if (b0 == b1) return;
+    for (int t = 0; t < T; ++t) {
+        uint8_t *row = act + static_cast<size_t>(t) * act_bytes + kernels::act_row_bytes(k.act, b0 * per);
+        k.quantize(x + t * x_stride + b0 * per, row, (b1 - b0) * per);
+        if (info) kernels::q8_0_block_info(row, (b1 - b0) * per / 32, a.s.act_info.data() + t * nb + b0 * per / 32);
+    }
+}
+
+} // namespace
+
 void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y, int64_t y_stride,
-            StepProfile::Op op) {
+            StepProfile::Op op, bool same_input) {
     ProfileScope timed(a.profile, ith, op, w.type);
     const kernels::MatKernels *k = w.kernels;
     const int64_t n_in = w.ne[0], n_out = w.rows();
@@ -52,11 +87,15 @@ void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int6
     uint8_t *act = a.s.act.data();
     kernels::Q8BlockInfo *info = a.s.act_info.data();
     const int64_t nb = n_in / 32;
-    for (int t = ith; t < T; t += nth) {
-        k->quantize(x + t * x_stride, act + static_cast<size_t>(t) * act_bytes, n_in);
-        if (w.interleaved && k->act == kernels::ActType::kQ8_0) kernels::q8_0_block_info(act + static_cast<size_t>(t) * act_bytes, nb, info + t * nb);
+    const bool need_info = w.interleaved && k->act == kernels::ActType::kQ8_0;
+    // every thread reads what thread 0 wrote before the last barrier of the previous product
+    const StepScratch::Encoded &e = a.s.encoded;
+    const bool reuse = same_input && e.x == x && e.x_stride == x_stride && e.n == n_in && e.T == T && e.type == k->act && (e.info || !need_info);
+    if (!reuse) {
+        encode_rows(a, ith, nth, *k, x, x_stride, T, n_in, need_info);
+        a.pool.barrier();
+        if (ith == 0) a.s.encoded = {x, x_stride, n_in, T, k->act, need_info};
     }
-    a.pool.barrier();
     const TypeLayout *layout = find_type_layout(w.type);
     const size_t row_bytes = static_cast<size_t>(n_in / layout->block_size) * layout->block_bytes;
     const auto *base = static_cast<const uint8_t *>(w.data);

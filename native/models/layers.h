@@ -6,9 +6,11 @@
 namespace lmrt::layers {
 
 // y[t][o] = sum_i w[o][i] * x[t][i] for t < T, all threads; ends with a barrier.
-// A profile counts it as `op`.
+// A profile counts it as `op`. With same_input, x is unchanged since the
+// previous matmul of the step: its encoded rows are reused where the
+// weight types encode x alike (q, k and v; gate and up).
 void matmul(StepArgs &a, int ith, int nth, const Tensor &w, const float *x, int64_t x_stride, int T, float *y,
-            int64_t y_stride, StepProfile::Op op = StepProfile::Op::kMatmul);
+            int64_t y_stride, StepProfile::Op op = StepProfile::Op::kMatmul, bool same_input = false);
 
 // Row `token` of an embedding matrix as floats.
 void embedding_row(const Tensor &table, int64_t token, float *out);

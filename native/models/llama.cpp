@@ -112,8 +112,8 @@ void forward_llama(StepArgs &a, int ith, int nth) {
             kernels::ref::rms_norm(x + static_cast<size_t>(t) * E, L.attn_norm.f32(), cur + static_cast<size_t>(t) * E, E, hp.norm_eps);
         }
         layers::matmul(a, ith, nth, L.wq, cur, E, T, q, QD);
-        layers::matmul(a, ith, nth, L.wk, cur, E, T, k, KD);
-        layers::matmul(a, ith, nth, L.wv, cur, E, T, v, KD);
+        layers::matmul(a, ith, nth, L.wk, cur, E, T, k, KD, StepProfile::Op::kMatmul, true);
+        layers::matmul(a, ith, nth, L.wv, cur, E, T, v, KD, StepProfile::Op::kMatmul, true);
         layers::add_bias(L.bq, q, QD, T, ith, nth);
         layers::add_bias(L.bk, k, KD, T, ith, nth);
         layers::add_bias(L.bv, v, KD, T, ith, nth);
@@ -141,7 +141,7 @@ void forward_llama(StepArgs &a, int ith, int nth) {
             kernels::ref::rms_norm(xt, L.ffn_norm.f32(), cur + static_cast<size_t>(t) * E, E, hp.norm_eps);
         }
         layers::matmul(a, ith, nth, L.w_gate, cur, E, Tf, s.ffn_a.data(), F);
-        layers::matmul(a, ith, nth, L.w_up, cur, E, Tf, s.ffn_b.data(), F);
+        layers::matmul(a, ith, nth, L.w_up, cur, E, Tf, s.ffn_b.data(), F, StepProfile::Op::kMatmul, true);
         const kernels::SwigluFn swiglu = kernels::best_swiglu();
         for (int t = ith; t < Tf; t += nth) {
             float *g = s.ffn_a.data() + static_cast<size_t>(t) * F;

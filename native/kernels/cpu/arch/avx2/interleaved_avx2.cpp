@@ -170,7 +170,7 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
 // the group sums, and each group's scale, copied into both halves of the
 // lane, multiplies its partial sums in one madd.
 LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, float *y) {
-    const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(0x30);
+    const __m256i six = _mm256_set1_epi8(0x3F), low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(0x30);
     __m256 sum = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
         prefetch_ahead(w + k);
@@ -182,12 +182,13 @@ LMRT_AVX2 void q6_k_row(int64_t nb, const Q6_KGroup *w, const BlockQ8_K *x, floa
             __m256i part[4][2];
             LMRT_UNROLL for (int q = 0; q < 4; ++q) part[q][0] = part[q][1] = _mm256_setzero_si256();
             LMRT_UNROLL for (int j = 0; j < 8; ++j) {
-                const __m256i l0 = load(g.ql[h][0][j]), l1 = load(g.ql[h][1][j]), hb = load(g.qh[h][j]);
+                // the three planes (interleave.h); 16-bit shifts carry a neighbour byte's bits, masked off
+                const __m256i pa = load(g.codes[h][j][0]), pb = load(g.codes[h][j][1]), pc = load(g.codes[h][j][2]);
                 const __m256i q[4] = {
-                    _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_and_si256(_mm256_slli_epi16(hb, 4), high)),
-                    _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_and_si256(_mm256_slli_epi16(hb, 2), high)),
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), _mm256_and_si256(hb, high)),
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), _mm256_and_si256(_mm256_srli_epi16(hb, 2), high)),
+                    _mm256_and_si256(pa, six),
+                    _mm256_and_si256(pb, six),
+                    _mm256_or_si256(_mm256_and_si256(pc, low), _mm256_and_si256(_mm256_srli_epi16(pa, 2), high)),
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(pc, 4), low), _mm256_and_si256(_mm256_srli_epi16(pb, 2), high)),
                 };
                 LMRT_UNROLL for (int quarter = 0; quarter < 4; ++quarter) {
                     // two products of at most 63 * 128 per int16 lane, two of them added: no overflow
