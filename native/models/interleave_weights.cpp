@@ -5,6 +5,7 @@
 #include <map>
 
 #include "../core/ggml_types.h"
+#include "../core/thread_pool.h"
 #include "../kernels/interleave.h"
 #include "model.h"
 
@@ -28,6 +29,27 @@ uint8_t *allocate_streamed(size_t bytes) {
     return static_cast<uint8_t *>(p);
 }
 
+// One matrix interleaved by the pool's threads, whole groups of 8 rows
+// each; the last thread also takes the plain rows after the last group.
+struct InterleaveJob {
+    uint32_t type;
+    const uint8_t *src;
+    int64_t n, rows;
+    size_t row_bytes, group_bytes;
+    uint8_t *dst;
+
+    static void run(void *user, int ith, int nth) {
+        const auto *j = static_cast<const InterleaveJob *>(user);
+        const int64_t groups = j->rows / kernels::kInterleaveRows;
+        const int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
+        const int64_t rows = ith + 1 == nth ? j->rows - g0 * kernels::kInterleaveRows : (g1 - g0) * kernels::kInterleaveRows;
+        if (rows > 0) {
+            kernels::interleave_rows(j->type, j->src + static_cast<size_t>(g0 * kernels::kInterleaveRows) * j->row_bytes, j->n, rows,
+                                     j->dst + static_cast<size_t>(g0) * j->group_bytes);
+        }
+    }
+};
+
 template <typename Fn>
 void for_each_matrix(ModelWeights *w, Fn fn) {
     fn(w->output);
@@ -41,6 +63,8 @@ void for_each_matrix(ModelWeights *w, Fn fn) {
 Status interleave_weights(const GgufReader &gguf, ModelWeights *w) {
     // a matrix shared by several tensors (tied embeddings) is copied once
     std::map<const void *, const void *> copies;
+    // the copies are made by every core: loading a 1B model spends seconds here
+    ThreadPool pool(physical_core_count());
     Status status = Status::ok();
     for_each_matrix(w, [&](Tensor &t) {
         if (!status.is_ok() || !t || t.interleaved || t.kernels == nullptr || t.kernels->gemm_interleaved == nullptr ||
@@ -57,7 +81,9 @@ Status interleave_weights(const GgufReader &gguf, ModelWeights *w) {
                 status = Status::error(LMRT_E_OUT_OF_MEMORY, "out of memory interleaving a %zu-byte weight matrix", bytes);
                 return;
             }
-            kernels::interleave_rows(t.type, static_cast<const uint8_t *>(t.data), t.ne[0], t.rows(), copy);
+            InterleaveJob job{t.type, static_cast<const uint8_t *>(t.data), t.ne[0], t.rows(), plain / static_cast<size_t>(t.rows()),
+                              kernels::interleaved_group_bytes(t.type, t.ne[0]), copy};
+            pool.run(InterleaveJob::run, &job);
             gguf.release_pages(t.data, plain);
             w->interleaved.buffers.emplace_back(copy);
             w->interleaved.bytes += bytes;
