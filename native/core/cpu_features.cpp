@@ -1,5 +1,12 @@
 #include "cpu_features.h"
 
+#if defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#elif defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace lmrt {
 
 const CpuFeatures &cpu_features() {
@@ -13,6 +20,13 @@ const CpuFeatures &cpu_features() {
 #endif
 #if defined(__aarch64__)
         f.neon = true;
+#if defined(__APPLE__)
+        int dotprod = 0;
+        size_t size = sizeof dotprod;
+        f.neon_dotprod = sysctlbyname("hw.optional.arm.FEAT_DotProd", &dotprod, &size, nullptr, 0) == 0 && dotprod != 0;
+#elif defined(__linux__)
+        f.neon_dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
 #endif
         return f;
     }();

@@ -15,6 +15,7 @@ lmrt::kernels::Variant to_variant(lmrt_kernel_variant v) {
     case LMRT_KERNEL_AVX2: return lmrt::kernels::Variant::kAvx2;
     case LMRT_KERNEL_AVX512: return lmrt::kernels::Variant::kAvx512;
     case LMRT_KERNEL_NEON: return lmrt::kernels::Variant::kNeon;
+    case LMRT_KERNEL_NEON_DOTPROD: return lmrt::kernels::Variant::kNeonDotprod;
     default: return lmrt::kernels::Variant::kRef;
     }
 }
@@ -24,7 +25,8 @@ lmrt::kernels::Variant to_variant(lmrt_kernel_variant v) {
 extern "C" {
 
 int lmrt_kernel_variant_available(lmrt_kernel_variant variant) {
-    return (variant == LMRT_KERNEL_REF || variant == LMRT_KERNEL_AVX2 || variant == LMRT_KERNEL_AVX512 || variant == LMRT_KERNEL_NEON) &&
+    return (variant == LMRT_KERNEL_REF || variant == LMRT_KERNEL_AVX2 || variant == LMRT_KERNEL_AVX512 || variant == LMRT_KERNEL_NEON ||
+            variant == LMRT_KERNEL_NEON_DOTPROD) &&
            lmrt::kernels::variant_available(to_variant(variant));
 }
 

@@ -413,7 +413,8 @@ typedef enum lmrt_kernel_variant {
     LMRT_KERNEL_REF = 0,
     LMRT_KERNEL_AVX2 = 1,
     LMRT_KERNEL_AVX512 = 2,
-    LMRT_KERNEL_NEON = 3
+    LMRT_KERNEL_NEON = 3,
+    LMRT_KERNEL_NEON_DOTPROD = 4 /* NEON with the ARMv8.2 dot product extension */
 } lmrt_kernel_variant;
 
 LMRT_API int lmrt_kernel_variant_available(lmrt_kernel_variant variant);

@@ -20,6 +20,7 @@ bool variant_available(Variant v) {
     case Variant::kAvx2: return cpu_features().avx2;
     case Variant::kAvx512: return cpu_features().avx512;
     case Variant::kNeon: return cpu_features().neon;
+    case Variant::kNeonDotprod: return cpu_features().neon_dotprod;
     }
     return false;
 }
@@ -29,17 +30,21 @@ const char *variant_name(Variant v) {
     case Variant::kAvx2: return "avx2";
     case Variant::kAvx512: return "avx512";
     case Variant::kNeon: return "neon";
+    case Variant::kNeonDotprod: return "neon_dotprod";
     default: return "ref";
     }
 }
 
 // LMRT_KERNELS=ref|avx2|avx512 caps the variant (debugging, benchmarks): the
-// named one if this CPU has it, else the best below it. On ARM the choice
-// is NEON or (LMRT_KERNELS=ref) the reference.
+// named one if this CPU has it, else the best below it. On ARM: NEON with
+// the dot product extension where the CPU has it, LMRT_KERNELS=neon for
+// plain NEON, ref for the reference.
 Variant best_variant() {
     static const Variant best = [] {
         const char *forced = std::getenv("LMRT_KERNELS");
         if (forced != nullptr && std::strcmp(forced, "ref") == 0) return Variant::kRef;
+        const bool plain_neon = forced != nullptr && std::strcmp(forced, "neon") == 0;
+        if (!plain_neon && variant_available(Variant::kNeonDotprod)) return Variant::kNeonDotprod;
         if (variant_available(Variant::kNeon)) return Variant::kNeon;
         Variant cap = Variant::kAvx512;
         if (forced != nullptr && std::strcmp(forced, "avx2") == 0) cap = Variant::kAvx2;
@@ -61,6 +66,11 @@ const MatKernels *mat_kernels(uint32_t weight_type, Variant v) {
     case Variant::kNeon: {
         // the types without NEON kernels yet run the reference's
         const MatKernels *k = neon::mat_kernels(weight_type);
+        return k != nullptr ? k : ref::mat_kernels(weight_type);
+    }
+    case Variant::kNeonDotprod: {
+        const MatKernels *k = neon::dotprod_mat_kernels(weight_type);
+        if (k == nullptr) k = neon::mat_kernels(weight_type);
         return k != nullptr ? k : ref::mat_kernels(weight_type);
     }
 #endif

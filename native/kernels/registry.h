@@ -6,7 +6,7 @@
 
 namespace lmrt::kernels {
 
-enum class Variant { kRef = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3 };
+enum class Variant { kRef = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3, kNeonDotprod = 4 };
 
 bool variant_available(Variant v);
 const char *variant_name(Variant v);

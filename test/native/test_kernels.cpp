@@ -13,6 +13,11 @@ std::vector<lmrt_kernel_variant> fast_variants() {
     std::vector<lmrt_kernel_variant> v;
     if (lmrt_kernel_variant_available(LMRT_KERNEL_NEON)) {
         v.push_back(LMRT_KERNEL_NEON);
+        if (lmrt_kernel_variant_available(LMRT_KERNEL_NEON_DOTPROD)) {
+            v.push_back(LMRT_KERNEL_NEON_DOTPROD);
+        } else {
+            std::fprintf(stderr, "  NOTE: this CPU has no dot product extension: the neon_dotprod kernels are not tested here\n");
+        }
         return v;
     }
     if (lmrt_kernel_variant_available(LMRT_KERNEL_AVX2)) v.push_back(LMRT_KERNEL_AVX2);
@@ -26,7 +31,11 @@ std::vector<lmrt_kernel_variant> fast_variants() {
 }
 
 const char *variant_name(lmrt_kernel_variant v) {
-    return v == LMRT_KERNEL_AVX512 ? "avx512" : v == LMRT_KERNEL_AVX2 ? "avx2" : v == LMRT_KERNEL_NEON ? "neon" : "ref";
+    return v == LMRT_KERNEL_AVX512         ? "avx512"
+           : v == LMRT_KERNEL_AVX2         ? "avx2"
+           : v == LMRT_KERNEL_NEON         ? "neon"
+           : v == LMRT_KERNEL_NEON_DOTPROD ? "neon_dotprod"
+                                           : "ref";
 }
 
 std::vector<float> random_floats(std::mt19937 &rng, size_t n, float scale) {
@@ -366,7 +375,7 @@ TEST(float_batches_taken_in_tiles_give_each_row_its_batched_result) {
                     std::vector<float> x = random_floats(rng, n_in * (tokens + 1), 1.0f);
                     std::vector<uint8_t> w(n_in * layout.block_bytes * n_out);
                     REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) == LMRT_OK);
-                    for (lmrt_kernel_variant v : {LMRT_KERNEL_REF, LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON}) {
+                    for (lmrt_kernel_variant v : {LMRT_KERNEL_REF, LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON, LMRT_KERNEL_NEON_DOTPROD}) {
                         if (!lmrt_kernel_variant_available(v)) continue;
                         std::vector<float> got(n_out * tokens, NAN);
                         REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), tokens, got.data(), nullptr) == LMRT_OK);
@@ -426,7 +435,7 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
             std::vector<float> x = random_floats(rng, n_in, 1.0f);
             const size_t row_bytes = n_in / layout.block_size * layout.block_bytes;
             const std::vector<uint8_t> w = extreme_weights(rng, type, layout, n_in, n_out, x);
-            for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON}) {
+            for (lmrt_kernel_variant v : {LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON, LMRT_KERNEL_NEON_DOTPROD}) {
                 if (!lmrt_kernel_variant_available(v)) continue;
                 std::vector<float> all(n_out, NAN);
                 REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), 1, all.data(), nullptr) == LMRT_OK);
@@ -439,6 +448,39 @@ TEST(weight_rows_taken_together_give_their_single_row_results) {
                                                                 std::to_string(one));
                         return;
                     }
+                }
+            }
+        }
+    }
+    std::fprintf(stderr, "  %d outputs identical\n", checked);
+}
+
+// NEON with the dot product extension sums each block's products with SDOT;
+// the integer sums are exact either way, so its results must be plain
+// NEON's bit for bit, extremes of the codes included.
+TEST(neon_dotprod_kernels_give_the_neon_results_bit_for_bit) {
+    if (!lmrt_kernel_variant_available(LMRT_KERNEL_NEON_DOTPROD)) {
+        lmrt_test::skip("this CPU has no NEON dot product extension");
+        return;
+    }
+    std::mt19937 rng(41);
+    int checked = 0;
+    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_F16}) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        for (const uint64_t tokens : {1ull, 3ull}) {
+            const uint64_t n_in = 8ull * 256, n_out = 5;
+            std::vector<float> x = random_floats(rng, n_in * tokens, 1.0f);
+            const std::vector<uint8_t> w = extreme_weights(rng, type, layout, n_in, n_out, x);
+            std::vector<float> plain(n_out * tokens, NAN), dotprod(n_out * tokens, NAN);
+            REQUIRE(lmrt_kernel_matmul(LMRT_KERNEL_NEON, type, w.data(), n_in, n_out, x.data(), tokens, plain.data(), nullptr) == LMRT_OK);
+            REQUIRE(lmrt_kernel_matmul(LMRT_KERNEL_NEON_DOTPROD, type, w.data(), n_in, n_out, x.data(), tokens, dotprod.data(), nullptr) ==
+                    LMRT_OK);
+            for (size_t i = 0; i < plain.size(); ++i, ++checked) {
+                if (std::memcmp(&plain[i], &dotprod[i], sizeof(float)) != 0) {
+                    lmrt_test::fail(__FILE__, __LINE__, std::string(layout.name) + " tokens=" + std::to_string(tokens) + " output " +
+                                                            std::to_string(i) + ": " + std::to_string(dotprod[i]) + " vs " + std::to_string(plain[i]));
+                    return;
                 }
             }
         }

@@ -11,4 +11,9 @@ namespace lmrt::kernels::neon {
 // then uses the reference's).
 const MatKernels *mat_kernels(uint32_t weight_type);
 
+// The types with dot products through SDOT (call only when
+// cpu_features().neon_dotprod); nullptr for the others. Every result is
+// bit-identical to mat_kernels(): the blocks' integer sums are exact either way.
+const MatKernels *dotprod_mat_kernels(uint32_t weight_type);
+
 } // namespace lmrt::kernels::neon
