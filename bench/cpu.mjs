@@ -38,11 +38,14 @@ const promptTokens = Number(values.prompt), N = Number(values.tokens);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // [name, how to get the file]; synthetic ones are written into a temporary folder
-const Q4_K_M = { type: 'Q4_K', tensorTypes: { 'attn_v.weight': 'Q6_K', 'ffn_down.weight': 'Q6_K', 'token_embd.weight': 'Q6_K' } };
+const K_M_SIX = { 'attn_v.weight': 'Q6_K', 'ffn_down.weight': 'Q6_K', 'token_embd.weight': 'Q6_K' };
+const Q4_K_M = { type: 'Q4_K', tensorTypes: K_M_SIX };
+const Q5_K_M = { type: 'Q5_K', tensorTypes: K_M_SIX };
 const MODELS = [
   ['llama 1B Q4_0', { preset: '1b', type: 'Q4_0' }],
   ['llama 1B Q8_0', { preset: '1b', type: 'Q8_0' }],
   ['llama 1B Q4_K_M (Q4_K, Q6_K attn_v/ffn_down/embd)', { preset: '1b', ...Q4_K_M }],
+  ['llama 1B Q5_K_M (Q5_K, Q6_K attn_v/ffn_down/embd)', { preset: '1b', ...Q5_K_M }],
   ['llama 1B F16', { preset: '1b', type: 'F16' }],
   ['gpt2 124M F32', { arch: 'gpt2', preset: '124m', type: 'F32' }],
   ['gpt2 124M Q8_0', { arch: 'gpt2', preset: '124m', type: 'Q8_0' }],

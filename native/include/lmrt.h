@@ -325,7 +325,7 @@ typedef struct lmrt_model_info {
 
 typedef struct lmrt_model_params {
     /* 0 (default): matrices whose kernels stream an interleaved layout faster
-     * (Q4_0, Q8_0, Q4_K, Q6_K on AVX2 CPUs) are copied into it at load, and the mapped
+     * (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K on AVX2 CPUs) are copied into it at load, and the mapped
      * originals' pages are dropped; 1: compute from the mapped file only
      * (pages shared with other processes, no copy). */
     uint32_t mapped_only;

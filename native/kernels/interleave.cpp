@@ -12,6 +12,7 @@ namespace {
 
 static_assert(sizeof(Q4_0Group) == 8 * sizeof(BlockQ4_0) && sizeof(Q8_0Group) == 8 * sizeof(BlockQ8_0), "interleaved layouts");
 static_assert(sizeof(Q4_KGroup) == 8 * sizeof(BlockQ4_K) + 32, "interleaved Q4_K: the scales unpacked");
+static_assert(sizeof(Q5_KGroup) == 8 * sizeof(BlockQ5_K) + 32, "interleaved Q5_K: the scales unpacked");
 static_assert(sizeof(Q6_KGroup) == 8 * sizeof(BlockQ6_K), "interleaved Q6_K");
 
 size_t block_bytes(uint32_t type) { return find_type_layout(type)->block_bytes; }
@@ -31,7 +32,9 @@ void from_group(const Group &g, int r, Block *b) {
     for (size_t j = 0; j < sizeof(Block::qs) / 4; ++j) std::memcpy(b->qs + 4 * j, &g.qs[j][4 * r], 4);
 }
 
-void to_group(const BlockQ4_K *const rows[8], Q4_KGroup *g) {
+// Q4_K and Q5_K: d, dmin, the unpacked scales and minimums, the nibbles.
+template <typename Block, typename Group>
+void k4_to_group(const Block *const rows[8], Group *g) {
     for (int r = 0; r < 8; ++r) {
         g->d[r] = rows[r]->d;
         g->dmin[r] = rows[r]->dmin;
@@ -42,7 +45,8 @@ void to_group(const BlockQ4_K *const rows[8], Q4_KGroup *g) {
     }
 }
 // The inverse of unpack_scale_min_k4 (scales and minimums are below 64).
-void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
+template <typename Block, typename Group>
+void k4_from_group(const Group &g, int r, Block *b) {
     b->d = g.d[r];
     b->dmin = g.dmin[r];
     for (int j = 0; j < 4; ++j) {
@@ -55,6 +59,20 @@ void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) {
     for (int c = 0; c < 4; ++c) {
         for (int j = 0; j < 8; ++j) std::memcpy(b->qs + 32 * c + 4 * j, &g.qs[c][j][4 * r], 4);
     }
+}
+
+void to_group(const BlockQ4_K *const rows[8], Q4_KGroup *g) { k4_to_group(rows, g); }
+void from_group(const Q4_KGroup &g, int r, BlockQ4_K *b) { k4_from_group(g, r, b); }
+
+void to_group(const BlockQ5_K *const rows[8], Q5_KGroup *g) {
+    k4_to_group(rows, g);
+    for (int r = 0; r < 8; ++r) {
+        for (int j = 0; j < 8; ++j) std::memcpy(&g->qh[j][4 * r], rows[r]->qh + 4 * j, 4);
+    }
+}
+void from_group(const Q5_KGroup &g, int r, BlockQ5_K *b) {
+    k4_from_group(g, r, b);
+    for (int j = 0; j < 8; ++j) std::memcpy(b->qh + 4 * j, &g.qh[j][4 * r], 4);
 }
 
 // Code (0..63) of value v (0..255) of a Q6_K block, and back.
@@ -110,6 +128,7 @@ void with_types(uint32_t type, Fn fn) {
     case LMRT_TYPE_Q4_0: fn(BlockQ4_0{}, Q4_0Group{}); break;
     case LMRT_TYPE_Q8_0: fn(BlockQ8_0{}, Q8_0Group{}); break;
     case LMRT_TYPE_Q4_K: fn(BlockQ4_K{}, Q4_KGroup{}); break;
+    case LMRT_TYPE_Q5_K: fn(BlockQ5_K{}, Q5_KGroup{}); break;
     case LMRT_TYPE_Q6_K: fn(BlockQ6_K{}, Q6_KGroup{}); break;
     default: break;
     }
@@ -118,7 +137,7 @@ void with_types(uint32_t type, Fn fn) {
 } // namespace
 
 bool can_interleave(uint32_t type) {
-    return type == LMRT_TYPE_Q4_0 || type == LMRT_TYPE_Q8_0 || type == LMRT_TYPE_Q4_K || type == LMRT_TYPE_Q6_K;
+    return type == LMRT_TYPE_Q4_0 || type == LMRT_TYPE_Q8_0 || type == LMRT_TYPE_Q4_K || type == LMRT_TYPE_Q5_K || type == LMRT_TYPE_Q6_K;
 }
 
 size_t interleaved_block_bytes(uint32_t type) {

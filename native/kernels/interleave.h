@@ -36,6 +36,16 @@ struct Q4_KGroup {
     uint8_t qs[4][8][32];
 };
 
+// Q5_K: as Q4_K, and qh[j][4 * r + i] = qh byte 4j + i of row r (bit 2c:
+// the fifth bit of that value of sub-block 2c, bit 2c + 1 of sub-block
+// 2c + 1).
+struct Q5_KGroup {
+    uint16_t d[8], dmin[8];
+    uint8_t sc[4][8][2], mn[4][8][2];
+    uint8_t qh[8][32];
+    uint8_t qs[4][8][32];
+};
+
 // Q6_K: the scales of the groups of 16 values by [pair of groups][row]
 // [group in the pair] (sign-extended, a pair is one int16 pair per row
 // lane), and the 6-bit codes c0..c3 of the four quarters of each half h

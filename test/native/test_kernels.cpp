@@ -500,7 +500,7 @@ TEST(interleaved_products_give_their_single_row_results) {
     }
     std::mt19937 rng(17);
     int checked = 0;
-    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q6_K}) {
+    for (uint32_t type : {LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K}) {
         lmrt_type_layout layout;
         lmrt_type_layout_get(type, &layout);
         for (const uint64_t n_out : {8ull, 13ull, 35ull, 64ull}) {

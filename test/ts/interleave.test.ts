@@ -41,7 +41,7 @@ async function logitsOf(raw: RawModel): Promise<Float32Array[]> {
 
 async function cases(): Promise<[string, string, boolean][]> {
   const out: [string, string, boolean][] = [];
-  for (const [arch, preset, type] of [['llama', 'tiny', 'Q4_0'], ['llama', 'tiny', 'Q8_0'], ['llama', 'tiny', 'Q4_K'], ['llama', 'tiny', 'Q6_K'], ['qwen3', 'tiny', 'Q4_0'], ['gpt2', 'tiny', 'Q8_0'], ['llama', 'tiny', 'F16']] as const) {
+  for (const [arch, preset, type] of [['llama', 'tiny', 'Q4_0'], ['llama', 'tiny', 'Q8_0'], ['llama', 'tiny', 'Q4_K'], ['llama', 'tiny', 'Q5_K'], ['llama', 'tiny', 'Q6_K'], ['qwen3', 'tiny', 'Q4_0'], ['gpt2', 'tiny', 'Q8_0'], ['llama', 'tiny', 'F16']] as const) {
     const path = join(tmp.dir, `${arch}-${preset}-${type}.gguf`);
     await synthModel(path, { arch, preset, type, seed: 5 });
     out.push([`${arch} ${preset} ${type}`, path, type !== 'F16']);

@@ -44,7 +44,7 @@ export interface LoadModelOptions {
   /**
    * Compute from the memory-mapped file only (default `false`). By default,
    * weight matrices whose CPU kernels read an interleaved layout faster
-   * (Q4_0, Q8_0, Q4_K and Q6_K on AVX2 machines) are copied into it at
+   * (Q4_0, Q8_0, Q4_K, Q5_K and Q6_K on AVX2 machines) are copied into it at
    * load, which speeds decoding about 1.2-1.8x; the copy is private memory of this
    * process ({@link ModelInfo.interleavedBytes}) where a mapping's pages are
    * shared with other processes that map the same file.

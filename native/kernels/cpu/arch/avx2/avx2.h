@@ -29,6 +29,8 @@ void gemm_interleaved_q8_0(int64_t n, const uint8_t *w, int64_t groups, const ui
                            int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
 void gemm_interleaved_q4_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
                            int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
+void gemm_interleaved_q5_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
+                           int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
 void gemm_interleaved_q6_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
                            int64_t T, const RowOrder *orders, float *y, int64_t y_stride);
 

@@ -161,6 +161,68 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
     LMRT_UNROLL for (int t = 0; t < R; ++t) _mm256_storeu_ps(y[t], _mm256_sub_ps(scaled[t], offsets[t]));
 }
 
+// 8 Q5_K weight rows against R activation rows, as dot_q5_k sums a row: per
+// block, the exact integer sum of each sub-block's 5-bit codes times the
+// activations times its scale, and of the minimums times the activations'
+// sub-block sums; then sum += d * that - dmin * those. The fifth bits come
+// from qh (bit 2c, 2c + 1) moved to bit 4; 5-bit codes fold into int32
+// every four steps (4 * 2 * 31 * 128 per int16 lane at most).
+template <int R>
+LMRT_AVX2 void q5_k_rows(int64_t nb, const Q5_KGroup *w, const BlockQ8_K *const x[R], float *const y[R]) {
+    const __m256i nibble = _mm256_set1_epi8(0x0F), fifth = _mm256_set1_epi8(0x10);
+    const __m256i pair_lane[4] = {_mm256_set1_epi32(0), _mm256_set1_epi32(1), _mm256_set1_epi32(4), _mm256_set1_epi32(5)};
+    __m256 sum[R];
+    LMRT_UNROLL for (int t = 0; t < R; ++t) sum[t] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < nb; ++k) {
+        prefetch_ahead(w + k);
+        __m256i block_sum[R], block_mins[R], pair_sums[R];
+        LMRT_UNROLL for (int t = 0; t < R; ++t) {
+            block_sum[t] = block_mins[t] = _mm256_setzero_si256();
+            const __m256i bsums = load(x[t][k].bsums);
+            pair_sums[t] = _mm256_hadd_epi16(bsums, bsums);
+        }
+        LMRT_UNROLL for (int c = 0; c < 4; ++c) {
+            const __m256i sc = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].sc[c])));
+            const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].mn[c])));
+            const __m256i sc_lo = first_of_pairs(sc), sc_hi = second_of_pairs(sc);
+            LMRT_UNROLL for (int half = 0; half < 2; ++half) {
+                __m256i s_lo[R], s_hi[R];
+                LMRT_UNROLL for (int t = 0; t < R; ++t) s_lo[t] = s_hi[t] = _mm256_setzero_si256();
+                LMRT_UNROLL for (int j = 4 * half; j < 4 * half + 4; ++j) {
+                    const __m256i v = load(w[k].qs[c][j]), h = load(w[k].qh[j]);
+                    // bit 2c (2c + 1) of h to bit 4: 16-bit shifts, the neighbour bytes' bits masked off
+                    const __m256i h_lo = 2 * c <= 4 ? _mm256_slli_epi16(h, 4 - 2 * c) : _mm256_srli_epi16(h, 2 * c - 4);
+                    const __m256i h_hi = 2 * c + 1 <= 4 ? _mm256_slli_epi16(h, 3 - 2 * c) : _mm256_srli_epi16(h, 2 * c - 3);
+                    const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, nibble), _mm256_and_si256(h_lo, fifth));
+                    const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble), _mm256_and_si256(h_hi, fifth));
+                    LMRT_UNROLL for (int t = 0; t < R; ++t) {
+                        __m256i part_lo = _mm256_add_epi16(s_lo[t], _mm256_maddubs_epi16(lo, broadcast4(x[t][k].qs + 64 * c + 4 * j)));
+                        __m256i part_hi = _mm256_add_epi16(s_hi[t], _mm256_maddubs_epi16(hi, broadcast4(x[t][k].qs + 64 * c + 32 + 4 * j)));
+                        opaque(part_lo);
+                        opaque(part_hi);
+                        s_lo[t] = part_lo;
+                        s_hi[t] = part_hi;
+                    }
+                }
+                LMRT_UNROLL for (int t = 0; t < R; ++t) {
+                    block_sum[t] = _mm256_add_epi32(block_sum[t],
+                                                    _mm256_add_epi32(_mm256_madd_epi16(s_lo[t], sc_lo), _mm256_madd_epi16(s_hi[t], sc_hi)));
+                }
+            }
+            LMRT_UNROLL for (int t = 0; t < R; ++t) {
+                block_mins[t] = _mm256_add_epi32(block_mins[t], _mm256_madd_epi16(mn, _mm256_permutevar8x32_epi32(pair_sums[t], pair_lane[c])));
+            }
+        }
+        LMRT_UNROLL for (int t = 0; t < R; ++t) {
+            const __m256 bd = _mm256_set1_ps(x[t][k].d);
+            const __m256 d = _mm256_mul_ps(bd, scales(w[k].d)), dmin = _mm256_mul_ps(bd, scales(w[k].dmin));
+            sum[t] = _mm256_add_ps(sum[t], _mm256_sub_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(block_sum[t])),
+                                                          _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(block_mins[t]))));
+        }
+    }
+    LMRT_UNROLL for (int t = 0; t < R; ++t) _mm256_storeu_ps(y[t], sum[t]);
+}
+
 // 8 Q6_K weight rows against one activation row, as dot_q6_k sums a row:
 // per block, the exact integer sum of each group of 16 values (unsigned
 // 6-bit codes times the activations) times its scale, less 32 times the
@@ -280,6 +342,24 @@ LMRT_AVX2 void gemm_interleaved_q4_k(int64_t n, const uint8_t *w, int64_t groups
             float *const o[1] = {out(t)};
             if (orders[t] == RowOrder::kBatched) q4_k_rows<true, 1>(nb, g, x, o);
             else q4_k_rows<false, 1>(nb, g, x, o);
+        }
+    });
+}
+
+LMRT_AVX2 void gemm_interleaved_q5_k(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *,
+                                     int64_t T, const RowOrder *, float *y, int64_t y_stride) {
+    const int64_t nb = n / 256;
+    tiled<Q5_KGroup>(nb, w, groups, T, 2, [&](const Q5_KGroup *g, int64_t gi, int64_t t0) LMRT_AVX2 {
+        const auto row = [&](int64_t t) { return reinterpret_cast<const BlockQ8_K *>(act + static_cast<size_t>(t) * act_bytes); };
+        const auto out = [&](int64_t t) { return y + t * y_stride + 8 * gi; };
+        if (t0 + 1 < T) {
+            const BlockQ8_K *x[2] = {row(t0), row(t0 + 1)};
+            float *const o[2] = {out(t0), out(t0 + 1)};
+            q5_k_rows<2>(nb, g, x, o);
+        } else {
+            const BlockQ8_K *x[1] = {row(t0)};
+            float *const o[1] = {out(t0)};
+            q5_k_rows<1>(nb, g, x, o);
         }
     });
 }

@@ -516,6 +516,7 @@ MatKernels with_encoder(const MatKernels &k, uint32_t type) {
     if (type == LMRT_TYPE_Q4_0) out.gemm_interleaved = gemm_interleaved_q4_0;
     if (type == LMRT_TYPE_Q8_0) out.gemm_interleaved = gemm_interleaved_q8_0;
     if (type == LMRT_TYPE_Q4_K) out.gemm_interleaved = gemm_interleaved_q4_k;
+    if (type == LMRT_TYPE_Q5_K) out.gemm_interleaved = gemm_interleaved_q5_k;
     if (type == LMRT_TYPE_Q6_K) out.gemm_interleaved = gemm_interleaved_q6_k;
     return out;
 }
