@@ -50,7 +50,15 @@ LMRT_AVX2 inline __m256 exp8(__m256 x) {
 // Returns 1 / the sum.
 LMRT_AVX2 inline float softmax_numerators(float *scores, int first, int last, float max) {
     double sum = 0;
+    const __m256 vmax = _mm256_set1_ps(max);
     for (int c = first & ~7; c <= last; c += 8) {
+        if (c >= first && c + 7 <= last) {
+            // a whole chunk: the same lanes, loaded and stored at once
+            const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + (c - first)), vmax));
+            _mm256_storeu_ps(scores + (c - first), e);
+            sum += static_cast<double>(hsum8(e));
+            continue;
+        }
         alignas(32) float lanes[8];
         for (int i = 0; i < 8; ++i) {
             const int p = c + i;
