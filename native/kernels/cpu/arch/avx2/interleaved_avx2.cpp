@@ -94,6 +94,22 @@ LMRT_AVX2 inline __m256i second_of_pairs(__m256i v) {
                                                    11, 14, 15, 14, 15));
 }
 
+// The activations' sums of each pair of sub-blocks (32 values each) of a
+// block, as int16 pairs (at most 2 * 32 * 128): pairs 0 and 1 in lanes 0
+// and 1, pairs 2 and 3 in lanes 4 and 5 (hadd_epi16 adds within halves).
+LMRT_AVX2 inline __m256i pair_sums(const BlockQ8_K &b) {
+    const __m256i bsums = load(b.bsums);
+    return _mm256_hadd_epi16(bsums, bsums);
+}
+// The scales (minimums) of pair c of every row, widened: one int16 pair per lane.
+LMRT_AVX2 inline __m256i widened_pair(const uint8_t (*pair)[2]) {
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(pair)));
+}
+// Per lane, pair c's two minimums times the activations' sums of its two sub-blocks.
+LMRT_AVX2 inline __m256i pair_mins(__m256i mins, __m256i sums, int c) {
+    return _mm256_madd_epi16(mins, _mm256_permutevar8x32_epi32(sums, _mm256_set1_epi32(c < 2 ? c : c + 2)));
+}
+
 // 8 Q4_K weight rows against R activation rows. Per lane (a weight row),
 // each sub-block's exact integer dot product times its scale, and the
 // minimums times the activations' sub-block sums, as dot_q4_k sums them:
@@ -105,18 +121,14 @@ LMRT_AVX2 inline __m256i second_of_pairs(__m256i v) {
 template <bool Grouped, int R>
 LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const x[R], float *const y[R]) {
     const __m256i nibble = _mm256_set1_epi8(0x0F);
-    // lane c of a block's pair sums (hadd_epi16 below): pairs 0 and 1 in lanes 0 and 1, pairs 2 and 3 in lanes 4 and 5
-    const __m256i pair_lane[4] = {_mm256_set1_epi32(0), _mm256_set1_epi32(1), _mm256_set1_epi32(4), _mm256_set1_epi32(5)};
     __m256 scaled[R], offsets[R];
     LMRT_UNROLL for (int t = 0; t < R; ++t) scaled[t] = offsets[t] = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
         prefetch_ahead(w + k);
-        __m256i block_sum[R], block_mins[R], pair_sums[R];
+        __m256i block_sum[R], block_mins[R], sums[R];
         LMRT_UNROLL for (int t = 0; t < R; ++t) {
             block_sum[t] = block_mins[t] = _mm256_setzero_si256();
-            // the activations' sums of each pair of sub-blocks (32 values each), as int16 pairs: at most 2 * 32 * 128
-            const __m256i bsums = load(x[t][k].bsums);
-            pair_sums[t] = _mm256_hadd_epi16(bsums, bsums);
+            sums[t] = pair_sums(x[t][k]);
         }
         LMRT_UNROLL for (int c = 0; c < 4; ++c) {
             __m256i s_lo[R], s_hi[R];
@@ -134,13 +146,12 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
                     s_hi[t] = part_hi;
                 }
             }
-            const __m256i sc = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].sc[c])));
-            const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].mn[c])));
+            const __m256i sc = widened_pair(w[k].sc[c]), mn = widened_pair(w[k].mn[c]);
             const __m256i sc_lo = first_of_pairs(sc), sc_hi = second_of_pairs(sc);
             LMRT_UNROLL for (int t = 0; t < R; ++t) {
                 const BlockQ8_K &b = x[t][k];
                 const __m256i pair = _mm256_add_epi32(_mm256_madd_epi16(s_lo[t], sc_lo), _mm256_madd_epi16(s_hi[t], sc_hi));
-                const __m256i mins = _mm256_madd_epi16(mn, _mm256_permutevar8x32_epi32(pair_sums[t], pair_lane[c]));
+                const __m256i mins = pair_mins(mn, sums[t], c);
                 if (Grouped) {
                     scaled[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair), _mm256_mul_ps(scales(w[k].d), _mm256_set1_ps(b.d)), scaled[t]);
                     offsets[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(scales(w[k].dmin), _mm256_set1_ps(b.d)), offsets[t]);
@@ -170,20 +181,17 @@ LMRT_AVX2 void q4_k_rows(int64_t nb, const Q4_KGroup *w, const BlockQ8_K *const 
 template <int R>
 LMRT_AVX2 void q5_k_rows(int64_t nb, const Q5_KGroup *w, const BlockQ8_K *const x[R], float *const y[R]) {
     const __m256i nibble = _mm256_set1_epi8(0x0F), fifth = _mm256_set1_epi8(0x10);
-    const __m256i pair_lane[4] = {_mm256_set1_epi32(0), _mm256_set1_epi32(1), _mm256_set1_epi32(4), _mm256_set1_epi32(5)};
     __m256 sum[R];
     LMRT_UNROLL for (int t = 0; t < R; ++t) sum[t] = _mm256_setzero_ps();
     for (int64_t k = 0; k < nb; ++k) {
         prefetch_ahead(w + k);
-        __m256i block_sum[R], block_mins[R], pair_sums[R];
+        __m256i block_sum[R], block_mins[R], sums[R];
         LMRT_UNROLL for (int t = 0; t < R; ++t) {
             block_sum[t] = block_mins[t] = _mm256_setzero_si256();
-            const __m256i bsums = load(x[t][k].bsums);
-            pair_sums[t] = _mm256_hadd_epi16(bsums, bsums);
+            sums[t] = pair_sums(x[t][k]);
         }
         LMRT_UNROLL for (int c = 0; c < 4; ++c) {
-            const __m256i sc = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].sc[c])));
-            const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[k].mn[c])));
+            const __m256i sc = widened_pair(w[k].sc[c]), mn = widened_pair(w[k].mn[c]);
             const __m256i sc_lo = first_of_pairs(sc), sc_hi = second_of_pairs(sc);
             LMRT_UNROLL for (int half = 0; half < 2; ++half) {
                 __m256i s_lo[R], s_hi[R];
@@ -210,7 +218,7 @@ LMRT_AVX2 void q5_k_rows(int64_t nb, const Q5_KGroup *w, const BlockQ8_K *const 
                 }
             }
             LMRT_UNROLL for (int t = 0; t < R; ++t) {
-                block_mins[t] = _mm256_add_epi32(block_mins[t], _mm256_madd_epi16(mn, _mm256_permutevar8x32_epi32(pair_sums[t], pair_lane[c])));
+                block_mins[t] = _mm256_add_epi32(block_mins[t], pair_mins(mn, sums[t], c));
             }
         }
         LMRT_UNROLL for (int t = 0; t < R; ++t) {

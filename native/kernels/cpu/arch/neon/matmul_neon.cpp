@@ -38,14 +38,10 @@ float dot_q8_0(int64_t n, const void *w, const void *x) {
 float dot_q4_0(int64_t n, const void *w, const void *x) {
     const auto *a = static_cast<const BlockQ4_0 *>(w);
     const auto *b = static_cast<const BlockQ8_0 *>(x);
-    const uint8x16_t nibble = vdupq_n_u8(0x0F);
-    const int8x16_t eight = vdupq_n_s8(8);
     float acc = 0.0f;
     for (int64_t k = 0; k < n / 32; ++k) {
-        const uint8x16_t q = vld1q_u8(a[k].qs);
-        // values 0..15 are the low nibbles, 16..31 the high ones, stored with an offset of 8
-        const int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, nibble)), eight);
-        const int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
+        int8x16_t lo, hi;
+        q4_0_values(a[k].qs, &lo, &hi);
         int32x4_t s = dot16(vdupq_n_s32(0), lo, vld1q_s8(b[k].qs));
         s = dot16(s, hi, vld1q_s8(b[k].qs + 16));
         acc = std::fma(static_cast<float>(vaddvq_s32(s)), fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d), acc);

@@ -3,9 +3,19 @@
 // check is needed beyond the architecture itself.
 #pragma once
 
+#include <arm_neon.h>
+
 #include "../../../ops.h"
 
 namespace lmrt::kernels::neon {
+
+// A Q4_0 block's 32 values as signed bytes: 0..15 the low nibbles, 16..31
+// the high ones, each stored with an offset of 8.
+inline void q4_0_values(const uint8_t qs[16], int8x16_t *lo, int8x16_t *hi) {
+    const uint8x16_t q = vld1q_u8(qs);
+    *lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
+    *hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), vdupq_n_s8(8));
+}
 
 // The types with NEON dot products; nullptr for the others (the registry
 // then uses the reference's).
