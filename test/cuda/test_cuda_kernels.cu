@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "../../native/kernels/cuda/argmax.cuh"
 #include "../../native/kernels/cuda/matvec.cuh"
 #include "../../native/kernels/cuda/rms_norm.cuh"
+#include "../../native/kernels/cuda/rope.cuh"
+#include "../../native/kernels/cuda/swiglu.cuh"
 #include "lmrt.h"
 
 namespace {
@@ -124,6 +127,95 @@ void rms_norm_matches_the_reference() {
     }
 }
 
+void swiglu_matches_the_reference() {
+    std::mt19937 rng(13);
+    const int64_t n = 100003;
+    const std::vector<float> g = random_floats(rng, n, 3.0f), u = random_floats(rng, n, 1.0f);
+    DeviceBuffer dg(n * 4), du(n * 4), dy(n * 4);
+    CUDA_OK(cudaMemcpy(dg.p, g.data(), n * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(du.p, u.data(), n * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(lmrt::cuda::swiglu(dg.as<float>(), du.as<float>(), dy.as<float>(), n, nullptr));
+    std::vector<float> y(n);
+    CUDA_OK(cudaMemcpy(y.data(), dy.p, n * 4, cudaMemcpyDeviceToHost));
+    for (int64_t i = 0; i < n; ++i, ++checks) {
+        const double want = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
+        if (!(std::fabs(y[i] - want) <= 1e-6 * std::fabs(want) + 1e-7)) {
+            fail("swiglu element " + std::to_string(i) + ": " + std::to_string(y[i]) + " vs " + std::to_string(want));
+            return;
+        }
+    }
+}
+
+// The scalar reference's rotation (kernels/ref: the angle by repeated
+// multiplication, the products fused), for one head.
+void rope_reference(float *v, int n_rot, int pos, float theta_scale, float freq_scale, bool neox) {
+    float theta = static_cast<float>(pos) * freq_scale;
+    for (int i = 0; i < n_rot / 2; ++i) {
+        const float c = std::cos(theta), s = std::sin(theta);
+        const int a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
+        const float x0 = v[a], x1 = v[b];
+        v[a] = std::fma(x0, c, -(x1 * s));
+        v[b] = std::fma(x0, s, x1 * c);
+        theta *= theta_scale;
+    }
+}
+
+void rope_matches_the_reference() {
+    std::mt19937 rng(14);
+    const int rows = 3, n_head = 4, head_dim = 64;
+    const std::vector<int32_t> pos = {0, 7, 4000};
+    for (const bool neox : {false, true}) {
+        for (const int n_rot : {64, 32}) {
+            const float theta_scale = std::pow(10000.0f, -2.0f / static_cast<float>(n_rot));
+            const std::vector<float> x = random_floats(rng, static_cast<size_t>(rows) * n_head * head_dim, 1.0f);
+            DeviceBuffer dx(x.size() * 4), dp(pos.size() * 4);
+            CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+            CUDA_OK(cudaMemcpy(dp.p, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice));
+            CUDA_OK(lmrt::cuda::rope(dx.as<float>(), dp.as<int32_t>(), rows, n_head, head_dim, n_rot, theta_scale, 1.0f, neox, nullptr));
+            std::vector<float> got(x.size()), want = x;
+            CUDA_OK(cudaMemcpy(got.data(), dx.p, got.size() * 4, cudaMemcpyDeviceToHost));
+            for (int r = 0; r < rows; ++r) {
+                for (int h = 0; h < n_head; ++h) rope_reference(want.data() + (r * n_head + h) * head_dim, n_rot, pos[r], theta_scale, 1.0f, neox);
+            }
+            for (size_t i = 0; i < got.size(); ++i, ++checks) {
+                // sinf/cosf against the host's: a few ulps of each factor
+                if (!(std::fabs(got[i] - want[i]) <= 1e-5 * (std::fabs(x[i]) + 1.0))) {
+                    fail(std::string("rope ") + (neox ? "neox" : "normal") + " n_rot=" + std::to_string(n_rot) + " element " + std::to_string(i) +
+                         ": " + std::to_string(got[i]) + " vs " + std::to_string(want[i]));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+void argmax_matches_the_reference() {
+    std::mt19937 rng(15);
+    const int rows = 4;
+    const int64_t n = 50000;
+    std::vector<float> x = random_floats(rng, static_cast<size_t>(rows * n), 1.0f);
+    x[1 * n + 777] = x[1 * n + 31000] = 100.0f; // a tie: the first wins
+    x[2 * n + 5] = NAN;                         // NaN never wins
+    x[2 * n + 49999] = 50.0f;
+    for (int64_t i = 0; i < n; ++i) x[3 * n + i] = -1.0f; // all equal: index 0
+    DeviceBuffer dx(x.size() * 4), dout(rows * 4);
+    CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(lmrt::cuda::argmax(dx.as<float>(), rows, n, dout.as<int32_t>(), nullptr));
+    std::vector<int32_t> got(rows);
+    CUDA_OK(cudaMemcpy(got.data(), dout.p, rows * 4, cudaMemcpyDeviceToHost));
+    for (int r = 0; r < rows; ++r, ++checks) {
+        int64_t want = -1;
+        for (int64_t i = 0; i < n; ++i) {
+            const float v = x[r * n + i];
+            if (v == v && (want < 0 || v > x[r * n + want])) want = i;
+        }
+        if (got[r] != want) {
+            fail("argmax row " + std::to_string(r) + ": " + std::to_string(got[r]) + " vs " + std::to_string(want));
+            return;
+        }
+    }
+}
+
 } // namespace
 
 int main() {
@@ -140,7 +232,10 @@ int main() {
     const struct {
         const char *name;
         void (*run)();
-    } tests[] = {{"matvec_matches_the_reference", matvec_matches_the_reference}, {"rms_norm_matches_the_reference", rms_norm_matches_the_reference}};
+    } tests[] = {{"matvec_matches_the_reference", matvec_matches_the_reference}, {"rms_norm_matches_the_reference", rms_norm_matches_the_reference},
+                   {"swiglu_matches_the_reference", swiglu_matches_the_reference},
+                   {"rope_matches_the_reference", rope_matches_the_reference},
+                   {"argmax_matches_the_reference", argmax_matches_the_reference}};
     int failed_tests = 0;
     for (const auto &t : tests) {
         const int before = failures;
