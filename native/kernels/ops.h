@@ -86,7 +86,8 @@ struct MatKernels {
     // block k (q8_0_block_info, for Q8_0 activations). Row t sums exactly
     // as dot_for_row(orders[t]) sums it.
     void (*gemm_interleaved)(int64_t n, const uint8_t *w, int64_t groups, const uint8_t *act, size_t act_bytes, const Q8BlockInfo *info,
-                             int64_t T, const RowOrder *orders, float *y, int64_t y_stride) = nullptr;    // dot_batched of three weight rows (row_bytes apart) with four activation
+                             int64_t T, const RowOrder *orders, float *y, int64_t y_stride) = nullptr;
+    // dot_batched of three weight rows (row_bytes apart) with four activation
     // rows, out[4 * r + t]: the register tile of a batch's float product
     // (matmul_batched_tiles).
     void (*dot_batched_3x4)(int64_t n, const void *w, size_t row_bytes, const void *const x[4], float out[12]) = nullptr;

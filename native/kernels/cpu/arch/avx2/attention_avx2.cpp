@@ -105,7 +105,7 @@ LMRT_AVX2 void kq8_gemm_order(const float *q, const uint8_t *const k[8], int D, 
     _mm256_storeu_ps(out, _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
-// fn(p, row) for positions// fn(p, row) for positions [a.first, a.last] of KV head kvh, a block at a
+// fn(p, row) for positions [a.first, a.last] of KV head kvh, a block at a
 // time: no division per position.
 template <typename Fn>
 LMRT_AVX2 inline void for_each_row(const AttentionArgs &a, const uint8_t *const *blocks, int kvh, Fn fn) {

@@ -14,7 +14,6 @@ namespace {
 
 LMRT_AVX2 inline __m256i load(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 
-
 // Values 4j..4j+3 of a Q4_0 block in every 4-byte lane, from its low
 // (values 0..15) and high (16..31) nibbles.
 template <int J>

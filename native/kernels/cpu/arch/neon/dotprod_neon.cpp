@@ -12,7 +12,6 @@
 #include "../../../../core/half.h"
 #include "../../../../core/quant.h"
 #include "../../../../include/lmrt.h"
-#include "../../../ref/ref.h"
 #include "neon.h"
 
 #if defined(__clang__)

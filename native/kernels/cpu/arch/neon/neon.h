@@ -1,6 +1,7 @@
-// ARM NEON (Advanced SIMD, baseline on AArch64) variants. Built only for
-// AArch64 targets; every function is plain AArch64 code, so no run-time
-// check is needed beyond the architecture itself.
+// ARM NEON (Advanced SIMD, baseline on AArch64) variants, built only for
+// AArch64 targets: plain NEON needs no run-time check beyond the
+// architecture; the dot product extension's kernels run only where
+// cpu_features().neon_dotprod says the CPU has it.
 #pragma once
 
 #include <arm_neon.h>
