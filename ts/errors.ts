@@ -27,6 +27,8 @@ export type LmrtErrorCode =
   | 'E_NATIVE_UNAVAILABLE'
   | 'E_KV_FULL'
   | 'E_ARCH_UNSUPPORTED'
+  | 'E_BACKEND_UNAVAILABLE'
+  | 'E_DEVICE'
   | 'E_INTERNAL';
 
 /**
@@ -142,9 +144,31 @@ export class NativeUnavailableError extends LmrtError {
   }
 }
 
+/**
+ * The backend asked for cannot run here (`E_BACKEND_UNAVAILABLE`: with
+ * `backend: 'cuda'`, the CUDA backend's library or an NVIDIA GPU is
+ * missing; the message says which) or a GPU failed an operation
+ * (`E_DEVICE`).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await loadModel('model.gguf', { backend: 'cuda' });
+ * } catch (err) {
+ *   if (err instanceof BackendError) console.error(err.code, err.message);
+ * }
+ * ```
+ */
+export class BackendError extends LmrtError {
+  constructor(code: 'E_BACKEND_UNAVAILABLE' | 'E_DEVICE', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
 const KNOWN_CODES = new Set<string>([
   'E_INVALID_ARGUMENT', 'E_IO', 'E_GGUF_INVALID', 'E_GGUF_UNSUPPORTED', 'E_OUT_OF_MEMORY',
-  'E_CANCELLED', 'E_NATIVE_UNAVAILABLE', 'E_KV_FULL', 'E_ARCH_UNSUPPORTED', 'E_INTERNAL',
+  'E_CANCELLED', 'E_NATIVE_UNAVAILABLE', 'E_KV_FULL', 'E_ARCH_UNSUPPORTED', 'E_BACKEND_UNAVAILABLE',
+  'E_DEVICE', 'E_INTERNAL',
 ]);
 
 /**
@@ -163,6 +187,8 @@ export function fromNativeError(err: unknown): LmrtError {
     case 'E_GGUF_INVALID':
     case 'E_GGUF_UNSUPPORTED': return new GgufError(code, message, { cause: err });
     case 'E_CANCELLED': return new CancelledError(message, { cause: err });
+    case 'E_BACKEND_UNAVAILABLE':
+    case 'E_DEVICE': return new BackendError(code, message, { cause: err });
     default: return new LmrtError(code, message, { cause: err });
   }
 }

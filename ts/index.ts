@@ -5,7 +5,7 @@
  * @module
  */
 export {
-  LmrtError, InvalidArgumentError, IoError, GgufError, CancelledError, NativeUnavailableError,
+  LmrtError, InvalidArgumentError, IoError, GgufError, CancelledError, NativeUnavailableError, BackendError,
   type LmrtErrorCode,
 } from './errors.js';
 export { inspectGguf, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf/inspect.js';
@@ -22,7 +22,7 @@ export {
 } from './tokenizer/tokenizer.js';
 export { StreamingDetokenizer } from './tokenizer/stream.js';
 export {
-  loadModel, Model, type LoadModelOptions, type KvCacheType, type ChatOptions, type ModelInfo, type KvStats, type SchedulerStats,
+  loadModel, Model, type LoadModelOptions, type KvCacheType, type Backend, type ChatOptions, type ModelInfo, type KvStats, type SchedulerStats,
 } from './model/model.js';
 export type { GenerateOptions, GenerationResult, GenerationChunk, FinishReason } from './generation/options.js';
 export type { SpeculativeOptions, PromptLookupOptions, DraftModelOptions } from './speculative/options.js';

@@ -71,6 +71,9 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle>, public Lender {
         o.Set("fileSize", static_cast<double>(i.file_size));
         o.Set("slidingWindow", i.sliding_window);
         o.Set("interleavedBytes", static_cast<double>(i.interleaved_bytes));
+        o.Set("backend", Napi::String::New(env, i.backend == LMRT_BACKEND_CUDA ? "cuda" : "cpu"));
+        o.Set("device", Napi::String::New(env, i.device.data, i.device.len));
+        o.Set("deviceBytes", static_cast<double>(i.device_bytes));
         return o;
     }
 
@@ -311,7 +314,15 @@ Napi::Value model_open(const Napi::CallbackInfo &info) {
     if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "E_INVALID_ARGUMENT", "modelOpen: path must be a string");
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     lmrt_model_params p{};
-    if (info.Length() > 1 && info[1].IsObject()) p.mapped_only = info[1].As<Napi::Object>().Get("mappedOnly").ToBoolean().Value() ? 1 : 0;
+    if (info.Length() > 1 && info[1].IsObject()) {
+        const Napi::Object o = info[1].As<Napi::Object>();
+        p.mapped_only = o.Get("mappedOnly").ToBoolean().Value() ? 1 : 0;
+        // the TS layer has validated these: a backend id, gpu layers >= -1, a device index >= 0
+        const Napi::Value backend = o.Get("backend"), gpu_layers = o.Get("gpuLayers"), device = o.Get("device");
+        if (backend.IsNumber()) p.backend = backend.As<Napi::Number>().Uint32Value();
+        p.gpu_layers = gpu_layers.IsNumber() ? gpu_layers.As<Napi::Number>().Int32Value() : -1;
+        if (device.IsNumber()) p.device = device.As<Napi::Number>().Int32Value();
+    }
     auto open = [path, p](lmrt_model **out, lmrt_error *err) { return lmrt_model_open_with(path.c_str(), &p, out, err); };
     return OpenWorker<lmrt_model>::start(new OpenWorker<lmrt_model>(env, open, lmrt_model_free, addon_data(env).model_class));
 }

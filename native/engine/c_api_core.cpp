@@ -22,6 +22,8 @@ extern "C" const char *lmrt_status_code(lmrt_status status) {
     case LMRT_E_CANCELLED: return "E_CANCELLED";
     case LMRT_E_KV_FULL: return "E_KV_FULL";
     case LMRT_E_ARCH_UNSUPPORTED: return "E_ARCH_UNSUPPORTED";
+    case LMRT_E_BACKEND_UNAVAILABLE: return "E_BACKEND_UNAVAILABLE";
+    case LMRT_E_DEVICE: return "E_DEVICE";
     }
     return "E_INTERNAL";
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -65,6 +66,95 @@ void order_rows(const lmrt::BatchRow *batch, uint32_t n, lmrt::StepScratch *s) {
     s->orders = s->row_orders.data();
 }
 
+// Puts the model on the CUDA backend when asked and possible. AUTO falls
+// back to the CPU when the backend is unavailable, cannot run the model or
+// is given fewer than all layers; CUDA gives those as errors. Uploading
+// happens before the CPU's interleaved copies would be made, from the
+// mapped file.
+lmrt::Status choose_backend(const lmrt_model_params &p, lmrt_model *model) {
+    if (p.backend == LMRT_BACKEND_CPU) return lmrt::Status::ok();
+    const bool automatic = p.backend == LMRT_BACKEND_AUTO;
+    if (p.gpu_layers >= 0 && p.gpu_layers < model->hp.n_layer) {
+        if (automatic || p.gpu_layers == 0) return lmrt::Status::ok();
+        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT,
+                                   "the CUDA backend runs all %d layers of this model on the GPU; gpu_layers %d would split it with the CPU, "
+                                   "which is not supported yet (use -1 for all layers, or the CPU backend)",
+                                   model->hp.n_layer, p.gpu_layers);
+    }
+    lmrt::Status s = lmrt::CudaModel::create(model->hp, model->weights, p.device, &model->cuda);
+    if (!s.is_ok() && automatic &&
+        (s.code() == LMRT_E_BACKEND_UNAVAILABLE || s.code() == LMRT_E_ARCH_UNSUPPORTED || s.code() == LMRT_E_GGUF_UNSUPPORTED)) {
+        model->cuda.reset();
+        return lmrt::Status::ok();
+    }
+    return s;
+}
+
+// After a step's K/V are written: the sequences' new lengths, their row
+// keys for prefix caching, and the blocks a sliding window has left behind.
+void finish_step(lmrt_context *ctx, uint32_t n) {
+    const std::vector<lmrt::BatchRow> &batch = ctx->scratch.batch;
+    ctx->kv.commit(ctx->growth);
+    for (uint32_t i = 0; i < n; ++i) ctx->kv.record(batch[i].seq, batch[i].pos, lmrt::kv_row_key(batch[i].token, batch[i].decode));
+    for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.seal(g.seq);
+    // a sliding window never looks below new_length - window + 1 again
+    const int window = ctx->model->hp.sliding_window;
+    if (window > 0) {
+        for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.release_before(g.seq, g.new_length - window + 1);
+    }
+}
+
+// A step on the device: each row's K/V slot and the first position it
+// attends to, the block tables of the step's sequences (once each), and
+// the copy-on-write copies the cache's reserve() decided on.
+lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits) {
+    const lmrt::HParams &hp = ctx->model->hp;
+    const lmrt::KvCache &kv = ctx->kv;
+    const int bs = kv.block_size();
+    ctx->cuda_rows.resize(n);
+    ctx->cuda_tables.clear();
+    for (uint32_t i = 0; i < n; ++i) {
+        const size_t seq = static_cast<size_t>(ctx->scratch.batch[i].seq);
+        if (seq >= ctx->cuda_table_of.size()) ctx->cuda_table_of.resize(seq + 1);
+        ctx->cuda_table_of[seq] = -1; // not yet among this step's tables
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+        const lmrt::BatchRow &row = ctx->scratch.batch[i];
+        int32_t &offset = ctx->cuda_table_of[static_cast<size_t>(row.seq)];
+        const std::vector<int> &table = kv.block_table(row.seq);
+        if (offset < 0) {
+            offset = static_cast<int32_t>(ctx->cuda_tables.size());
+            ctx->cuda_tables.insert(ctx->cuda_tables.end(), table.begin(), table.end());
+        }
+        const int first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
+        const int32_t slot = table[static_cast<size_t>(row.pos / bs)] * bs + row.pos % bs;
+        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset};
+    }
+    uint32_t max_span = 1;
+    for (uint32_t i = 0; i < n; ++i) {
+        max_span = std::max(max_span, static_cast<uint32_t>(ctx->cuda_rows[i].pos - ctx->cuda_rows[i].first + 1));
+    }
+    ctx->cuda_copies.clear();
+    for (const lmrt::KvCache::BlockCopy &c : kv.copies()) {
+        ctx->cuda_copies.push_back(c.from);
+        ctx->cuda_copies.push_back(c.to);
+    }
+    const std::vector<int> &logit_rows = ctx->scratch.logit_rows;
+    lmrt_cuda_step step{};
+    step.rows = ctx->cuda_rows.data();
+    step.n_rows = n;
+    step.tables = ctx->cuda_tables.data();
+    step.n_tables = static_cast<uint32_t>(ctx->cuda_tables.size());
+    step.copies = ctx->cuda_copies.data();
+    step.n_copies = static_cast<uint32_t>(ctx->cuda_copies.size() / 2);
+    static_assert(sizeof(int) == sizeof(int32_t), "logit rows are passed as int32");
+    step.logit_rows = reinterpret_cast<const int32_t *>(logit_rows.data());
+    step.n_logit_rows = static_cast<uint32_t>(logit_rows.size());
+    step.logits = logits;
+    step.max_span = max_span;
+    return ctx->cuda->step(step);
+}
+
 } // namespace
 
 extern "C" {
@@ -74,6 +164,9 @@ lmrt_status lmrt_model_open(const char *path, lmrt_model **out, lmrt_error *err)
 lmrt_status lmrt_model_open_with(const char *path, const lmrt_model_params *params, lmrt_model **out, lmrt_error *err) {
     if (path == nullptr || out == nullptr) return invalid(err, "lmrt_model_open: null argument");
     const lmrt_model_params p = params != nullptr ? *params : lmrt_model_params{};
+    if (p.backend > LMRT_BACKEND_AUTO) return invalid(err, "unknown backend %" PRId64 " (LMRT_BACKEND_CPU, _CUDA or _AUTO)", p.backend);
+    if (p.gpu_layers < -1) return invalid(err, "gpu_layers must be -1 (all) or a number of layers, got %" PRId64, p.gpu_layers);
+    if (p.device < 0) return invalid(err, "device must be a CUDA device index, got %" PRId64, p.device);
     *out = nullptr;
     return guarded(err, "loading a model", [&]() -> lmrt_status {
         auto model = std::make_unique<lmrt_model>();
@@ -83,7 +176,8 @@ lmrt_status lmrt_model_open_with(const char *path, const lmrt_model_params *para
             s = lmrt::load_model(model->gguf, path, static_cast<int>(model->tokenizer.tokenizer.vocab().size()), &model->hp,
                                  &model->weights);
         }
-        if (s.is_ok() && p.mapped_only == 0) s = lmrt::interleave_weights(model->gguf, &model->weights);
+        if (s.is_ok()) s = choose_backend(p, model.get());
+        if (s.is_ok() && !model->cuda && p.mapped_only == 0) s = lmrt::interleave_weights(model->gguf, &model->weights);
         if (!s.is_ok()) return s.to_c(err);
         for (const lmrt::GgufTensor &t : model->gguf.tensors()) model->n_params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
         *out = model.release();
@@ -109,6 +203,19 @@ void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
     info->file_size = m->gguf.size();
     info->sliding_window = static_cast<uint32_t>(std::max(hp.sliding_window, 0));
     info->interleaved_bytes = m->weights.interleaved.bytes;
+    info->backend = m->cuda ? LMRT_BACKEND_CUDA : LMRT_BACKEND_CPU;
+    info->device = m->cuda ? lmrt_string{m->cuda->device_name().data(), m->cuda->device_name().size()} : lmrt_string{"", 0};
+    info->device_bytes = m->cuda ? m->cuda->device_bytes() : 0;
+}
+
+int lmrt_cuda_available(char *why, uint64_t cap) {
+    lmrt::CudaLibrary lib;
+    const lmrt::Status s = lmrt::CudaLibrary::open(&lib, nullptr);
+    if (!s.is_ok()) {
+        if (why != nullptr && cap > 0) std::snprintf(why, static_cast<size_t>(cap), "%s", s.message().c_str());
+        return 0;
+    }
+    return lib.device_count(nullptr, 0);
 }
 
 const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model) { return model == nullptr ? nullptr : &model->tokenizer; }
@@ -140,15 +247,36 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
     if (n_ctx > (1u << 24) || n_batch > 65536 || n_threads > 1024) {
         return invalid(err, "context parameters out of range (n_ctx %" PRId64 ", n_batch %" PRId64 ")", n_ctx, n_batch);
     }
+    if (model->cuda && kv_type != lmrt::KvType::kF16) {
+        return invalid(err, "the CUDA backend stores the KV cache in f16 only (kv_type %" PRId64 " asked for)", p.kv_type);
+    }
     return guarded(err, "creating a context", [&]() -> lmrt_status {
-        auto ctx = std::make_unique<lmrt_context>(n_threads);
+        // the CUDA backend's steps run on the device, not on threads
+        auto ctx = std::make_unique<lmrt_context>(model->cuda ? 1 : n_threads);
         ctx->model = model;
         const int block = 16; // a multiple of 8: layers::attention shifts positions by whole blocks
         const uint32_t blocks = (n_ctx + block - 1) / block;
-        lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block, kv_type);
+        lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block, kv_type, !model->cuda);
         ctx->kv.set_window(hp.sliding_window);
         if (!s.is_ok()) return s.to_c(err);
         const int positions = static_cast<int>(blocks) * block;
+        if (model->cuda) {
+            lmrt_cuda_context_desc desc{};
+            desc.n_blocks = blocks;
+            desc.block_size = block;
+            desc.max_rows = n_batch;
+            desc.max_span = static_cast<uint32_t>(hp.sliding_window > 0 ? std::min(positions, hp.sliding_window) : positions);
+            s = lmrt::CudaContext::create(*model->cuda, desc, &ctx->cuda);
+            if (!s.is_ok()) return s.to_c(err);
+            ctx->device_kv_bytes = static_cast<uint64_t>(blocks) * static_cast<uint64_t>(hp.n_layer) * 2 * block *
+                                   static_cast<uint64_t>(hp.n_head_kv) * static_cast<uint64_t>(hp.head_dim) * 2;
+            ctx->scratch.max_rows = static_cast<int>(n_batch); // the host keeps the validated rows only
+            ctx->scratch.batch.resize(n_batch);
+            ctx->scratch.logit_rows.reserve(n_batch);
+            ctx->cuda_rows.reserve(n_batch);
+            *out = ctx.release();
+            return LMRT_OK;
+        }
         ctx->scratch.allocate(hp, static_cast<int>(n_batch), n_threads, std::max(positions, hp.n_embd), static_cast<int>(blocks));
         *out = ctx.release();
         return LMRT_OK;
@@ -247,6 +375,12 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         }
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
+        if (ctx->cuda) {
+            s = cuda_step(ctx, n, logits);
+            if (!s.is_ok()) return s.to_c(err);
+            finish_step(ctx, n);
+            return LMRT_OK;
+        }
         order_rows(batch.data(), n, &ctx->scratch);
         lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits,
                             ctx->profile.get()};
@@ -261,13 +395,7 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         } else {
             ctx->pool.run(run_step, &job, single);
         }
-        ctx->kv.commit(ctx->growth);
-        for (uint32_t i = 0; i < n; ++i) ctx->kv.record(batch[i].seq, batch[i].pos, lmrt::kv_row_key(batch[i].token, batch[i].decode));
-        for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.seal(g.seq);
-        // a sliding window never looks below new_length - window + 1 again
-        if (hp.sliding_window > 0) {
-            for (const lmrt::KvCache::Growth &g : ctx->growth) ctx->kv.release_before(g.seq, g.new_length - hp.sliding_window + 1);
-        }
+        finish_step(ctx, n);
         return LMRT_OK;
     });
 }
@@ -275,8 +403,8 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
 void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats) {
     if (ctx == nullptr || stats == nullptr) return;
     const lmrt::KvStats s = ctx->kv.stats();
-    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences, ctx->kv.bytes(), s.blocks_cached,
-                           s.prefix_hits};
+    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences,
+                           ctx->cuda ? ctx->device_kv_bytes : ctx->kv.bytes(), s.blocks_cached, s.prefix_hits};
 }
 
 lmrt_status lmrt_kv_check(const lmrt_context *ctx, lmrt_error *err) {

@@ -12,6 +12,7 @@
 #include "../models/model.h"
 #include "../models/step_profile.h"
 #include "../tokenizer/tokenizer.h"
+#include "cuda_backend.h"
 #include "lmrt.h"
 
 struct lmrt_gguf {
@@ -28,6 +29,7 @@ struct lmrt_model {
     lmrt::HParams hp;
     lmrt::ModelWeights weights;
     uint64_t n_params = 0;
+    std::unique_ptr<lmrt::CudaModel> cuda; // set when steps run on the CUDA backend
 };
 
 struct lmrt_context {
@@ -39,4 +41,11 @@ struct lmrt_context {
     std::vector<lmrt::KvCache::Growth> growth;
     std::vector<int> pending; // per sequence: rows of this step so far
     std::unique_ptr<lmrt::StepProfile> profile{lmrt::StepProfile::from_env()}; // LMRT_PROFILE
+    // the CUDA backend: the device's KV pool and scratch, and the host side
+    // of a step's description (reused from step to step)
+    std::unique_ptr<lmrt::CudaContext> cuda;
+    uint64_t device_kv_bytes = 0;
+    std::vector<lmrt_cuda_row> cuda_rows;
+    std::vector<int32_t> cuda_tables, cuda_copies;
+    std::vector<int32_t> cuda_table_of; // per sequence: where its table starts in cuda_tables this step
 };

@@ -40,6 +40,8 @@ typedef enum lmrt_status {
     LMRT_E_CANCELLED = 7,        /* a progress callback asked to stop     */
     LMRT_E_KV_FULL = 8,          /* the KV cache cannot hold the request  */
     LMRT_E_ARCH_UNSUPPORTED = 9, /* a model architecture lmrt cannot run  */
+    LMRT_E_BACKEND_UNAVAILABLE = 10, /* the backend asked for cannot run here (no library, no device) */
+    LMRT_E_DEVICE = 11,          /* a GPU failed an operation             */
 } lmrt_status;
 
 /* A failure: its status and a sentence naming the file/tensor/value and the
@@ -321,7 +323,15 @@ typedef struct lmrt_model_info {
     uint64_t file_size;
     uint32_t sliding_window; /* positions each token attends to, itself included (0: all) */
     uint64_t interleaved_bytes; /* weights copied into an interleaved layout at load (lmrt_model_params) */
+    uint32_t backend;           /* LMRT_BACKEND_CPU or LMRT_BACKEND_CUDA: where steps run */
+    lmrt_string device;         /* the GPU's name with the CUDA backend, else empty; owned by the model */
+    uint64_t device_bytes;      /* weights in device memory */
 } lmrt_model_info;
+
+/* Where a model's steps run. */
+#define LMRT_BACKEND_CPU 0
+#define LMRT_BACKEND_CUDA 1  /* liblmrt_cuda next to the engine (or LMRT_CUDA_LIBRARY) and a CUDA device */
+#define LMRT_BACKEND_AUTO 2  /* CUDA when it is available and runs the model, else the CPU */
 
 typedef struct lmrt_model_params {
     /* 0 (default): matrices whose kernels stream an interleaved layout faster
@@ -329,7 +339,15 @@ typedef struct lmrt_model_params {
      * originals' pages are dropped; 1: compute from the mapped file only
      * (pages shared with other processes, no copy). */
     uint32_t mapped_only;
+    uint32_t backend;    /* LMRT_BACKEND_*; 0: CPU */
+    int32_t gpu_layers;  /* with CUDA: layers on the GPU; -1 (or n_layer and more): all. The CUDA backend
+                            runs whole models: fewer is refused (with AUTO: the CPU runs the model) */
+    int32_t device;      /* CUDA device index */
 } lmrt_model_params;
+
+/* The number of CUDA devices the CUDA backend sees (0 when its library or a
+ * device is missing; then `why`, cap bytes, says which). */
+LMRT_API int lmrt_cuda_available(char *why, uint64_t cap);
 
 /* Maps a GGUF model and binds its weights; validates architecture,
  * hyper-parameters, tensor names, shapes and types. params may be NULL

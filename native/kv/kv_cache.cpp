@@ -6,7 +6,7 @@
 
 namespace lmrt {
 
-Status KvCache::init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type) {
+Status KvCache::init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type, bool host_storage) {
     if (n_layer <= 0 || n_head_kv <= 0 || head_dim <= 0 || n_blocks == 0 || block_size <= 0) {
         return Status::error(LMRT_E_INVALID_ARGUMENT, "KV cache: invalid geometry");
     }
@@ -22,8 +22,9 @@ Status KvCache::init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks
     block_size_ = block_size;
     block_bytes_ = static_cast<size_t>(block_size) * row_bytes_;
     const size_t total = static_cast<size_t>(n_blocks) * static_cast<size_t>(n_layer) * 2 * block_bytes_;
+    host_storage_ = host_storage;
     try {
-        storage_.assign(total, 0);
+        storage_.assign(host_storage ? total : 0, 0);
     } catch (const std::bad_alloc &) {
         return Status::error(LMRT_E_OUT_OF_MEMORY, "KV cache: cannot allocate %zu MiB for %u blocks of %d tokens",
                              total / (1024 * 1024), n_blocks, block_size);
@@ -146,6 +147,7 @@ Status KvCache::seq_release(int seq) {
 }
 
 Status KvCache::reserve(const std::vector<Growth> &growth) {
+    copies_.clear();
     size_t needed = 0;
     for (const Growth &g : growth) {
         const Seq &s = seqs_[static_cast<size_t>(g.seq)];
@@ -170,8 +172,12 @@ Status KvCache::reserve(const std::vector<Growth> &growth) {
             if (refs_[static_cast<size_t>(shared)] == 1) prefix_.remove(shared);
             if (refs_[static_cast<size_t>(shared)] > 1) {
                 const int copy = allocate_block();
-                std::memcpy(storage_.data() + offset(copy, 0, 0), storage_.data() + offset(shared, 0, 0),
-                            static_cast<size_t>(n_layer_) * 2 * block_bytes_);
+                if (host_storage_) {
+                    std::memcpy(storage_.data() + offset(copy, 0, 0), storage_.data() + offset(shared, 0, 0),
+                                static_cast<size_t>(n_layer_) * 2 * block_bytes_);
+                } else {
+                    copies_.push_back({shared, copy});
+                }
                 unref(shared);
                 shared = copy;
             }

@@ -49,7 +49,10 @@ inline int32_t kv_row_key(int32_t token, bool decode) {
 class KvCache {
   public:
     // q8_0 needs head_dim to be a multiple of 32 (whole blocks per head).
-    Status init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type = KvType::kF16);
+    // Without host storage (a device holds the blocks), the cache keeps the
+    // tables only and lists the copies copy-on-write needs (copies()).
+    Status init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type = KvType::kF16,
+                bool host_storage = true);
 
     int block_size() const { return block_size_; }
     uint32_t n_blocks() const { return static_cast<uint32_t>(refs_.size()); }
@@ -71,6 +74,12 @@ class KvCache {
         int new_length;
     };
     Status reserve(const std::vector<Growth> &growth);
+    // Without host storage: the block copies (from, to) the last reserve()
+    // decided on, which the holder of the blocks must make before writing.
+    struct BlockCopy {
+        int from, to;
+    };
+    const std::vector<BlockCopy> &copies() const { return copies_; }
     // After the batch's K/V are written: lengths become the reserved ones.
     void commit(const std::vector<Growth> &growth);
     // The key of the row written at `pos` (call for every row of a step, after commit).
@@ -120,6 +129,8 @@ class KvCache {
     KvType type_ = KvType::kF16;
     size_t row_bytes_ = 0, block_bytes_ = 0; // one position's rows of all KV heads; one layer's K (or V) of a block
     std::vector<uint8_t> storage_;
+    bool host_storage_ = true;
+    std::vector<BlockCopy> copies_;
     std::vector<uint32_t> refs_;
     std::vector<int> free_;
     std::vector<Seq> seqs_;

@@ -4,7 +4,7 @@
  * @module
  */
 import { renderChatTemplate, type ChatMessage } from '../chat/template.js';
-import { InvalidArgumentError, LmrtError } from '../errors.js';
+import { InvalidArgumentError, LmrtError, type BackendError } from '../errors.js';
 import { resolveLimits, type GenerateOptions, type GenerationChunk, type GenerationResult, type ResolvedLimits } from '../generation/options.js';
 import { GenerationRequest } from '../generation/request.js';
 import { GenerationStream } from '../generation/stream.js';
@@ -50,7 +50,38 @@ export interface LoadModelOptions {
    * shared with other processes that map the same file.
    */
   mappedOnly?: boolean;
+  /**
+   * Where the model runs (default `'auto'`). `'cuda'` runs every step on an
+   * NVIDIA GPU through the CUDA backend (liblmrt_cuda, built with
+   * `LMRT_CUDA=ON`, next to the addon or at `LMRT_CUDA_LIBRARY`), and fails
+   * with a {@link BackendError} naming what is missing when it cannot.
+   * `'auto'` uses CUDA when the library and a GPU are there and the backend
+   * runs this model (the Llama family, f16 KV cache), else the CPU. See
+   * {@link ModelInfo.backend} for the choice made.
+   */
+  backend?: Backend;
+  /**
+   * With CUDA, the layers to put on the GPU (default: all). The CUDA backend
+   * runs whole models: a smaller number is refused with `backend: 'cuda'`,
+   * and `'auto'` then runs the model on the CPU.
+   */
+  gpuLayers?: number;
+  /** The CUDA device index (default 0). */
+  device?: number;
 }
+
+/**
+ * Where a model's forward steps run: see {@link LoadModelOptions.backend}.
+ *
+ * @example
+ * ```ts
+ * const backend: Backend = 'cuda';
+ * const model = await loadModel('model.gguf', { backend });
+ * ```
+ */
+export type Backend = 'auto' | 'cpu' | 'cuda';
+
+const BACKEND_IDS: Record<Backend, number> = { cpu: 0, cuda: 1, auto: 2 };
 
 /**
  * The element types the KV cache can store (see {@link LoadModelOptions.kvCacheType}).
@@ -109,6 +140,12 @@ export interface ModelInfo {
   slidingWindow: number;
   /** Bytes of weights copied into an interleaved layout at load (0 with {@link LoadModelOptions.mappedOnly}). */
   interleavedBytes: number;
+  /** Where the model's steps run (see {@link LoadModelOptions.backend}). */
+  backend: 'cpu' | 'cuda';
+  /** The GPU's name with the CUDA backend, else `''`. */
+  device: string;
+  /** Bytes of weights in GPU memory (0 on the CPU). */
+  deviceBytes: number;
 }
 
 /**
@@ -513,7 +550,25 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   if (options.mappedOnly !== undefined && typeof options.mappedOnly !== 'boolean') {
     throw new InvalidArgumentError(`loadModel: mappedOnly must be a boolean (got ${JSON.stringify(options.mappedOnly)})`);
   }
-  const raw = await callNative((b) => b.modelOpen(path, { mappedOnly: options.mappedOnly ?? false }));
+  const backend = options.backend ?? 'auto';
+  if (!Object.hasOwn(BACKEND_IDS, backend)) {
+    throw new InvalidArgumentError(`loadModel: backend must be 'auto', 'cpu' or 'cuda' (got ${JSON.stringify(backend)})`);
+  }
+  if (options.gpuLayers !== undefined && !(Number.isSafeInteger(options.gpuLayers) && options.gpuLayers >= 0)) {
+    throw new InvalidArgumentError(`loadModel: gpuLayers must be an integer >= 0 (got ${JSON.stringify(options.gpuLayers)})`);
+  }
+  if (options.device !== undefined && !(Number.isInteger(options.device) && options.device >= 0 && options.device < 1024)) {
+    throw new InvalidArgumentError(`loadModel: device must be a CUDA device index (got ${JSON.stringify(options.device)})`);
+  }
+  if (backend === 'cuda' && kvCacheType !== 'f16') {
+    throw new InvalidArgumentError(`loadModel: the CUDA backend stores the KV cache in f16 only (kvCacheType '${kvCacheType}' asked for)`);
+  }
+  // 'auto' with a cache type CUDA does not store stays on the CPU
+  const backendId = backend === 'auto' && kvCacheType !== 'f16' ? BACKEND_IDS.cpu : BACKEND_IDS[backend];
+  const gpuLayers = options.gpuLayers === undefined ? -1 : Math.min(options.gpuLayers, 2 ** 31 - 1);
+  const raw = await callNative((b) =>
+    b.modelOpen(path, { mappedOnly: options.mappedOnly ?? false, backend: backendId, gpuLayers, device: options.device ?? 0 }),
+  );
   try {
     // a step holds a prompt chunk and one decode row per running request
     const context = await callNative(() => raw.createContext({ contextSize, batchSize: batchSize + maxSequences, threads, kvType: KV_TYPE_IDS[kvCacheType] }));

@@ -115,7 +115,8 @@ export interface RawModel {
 
 export interface NativeBinding {
   tokenizerOpen(path: string): Promise<RawTokenizer>;
-  modelOpen(path: string, options?: { mappedOnly?: boolean }): Promise<RawModel>;
+  /** backend: 0 CPU, 1 CUDA, 2 auto (lmrt.h's LMRT_BACKEND_*); gpuLayers -1: all. */
+  modelOpen(path: string, options?: { mappedOnly?: boolean; backend?: number; gpuLayers?: number; device?: number }): Promise<RawModel>;
   ggufInspect(path: string, buffer?: Uint8Array): Promise<RawGguf>;
   ggufWrite(
     path: string,

@@ -1,8 +1,10 @@
-// Decode's matrix-vector products on the device: y[o] = weight row o . x for
-// `rows` rows of n values stored in a GGUF type (F32, F16, Q8_0, Q4_0; the
-// device reads the file's blocks as they are), x in f32. One warp per row:
-// the lanes read consecutive blocks, so a warp's loads cover one run of
-// memory, and x is staged in shared memory where it fits.
+// Decode's matrix-vector products on the device: y[t][o] = weight row o .
+// x[t] for `rows` rows of n values stored in a GGUF type (F32, F16, BF16,
+// Q8_0, Q4_0, Q4_K, Q6_K; the device reads the file's blocks as they are)
+// and T inputs in f32. One warp per weight row and up to kMatvecColumns
+// inputs: the lanes read consecutive runs of 8 values, so a warp's loads
+// cover one stretch of memory, and each weight byte is read once per
+// group of inputs.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -11,9 +13,19 @@
 
 namespace lmrt::cuda {
 
-// Whether matvec takes this type, and n values per row of it.
+constexpr int kMatvecColumns = 8;
+
+// Whether matvec takes this type, and n values per row of it. The inputs
+// must start 16-byte aligned, x_stride a multiple of 4.
 bool matvec_supports(uint32_t type, int64_t n);
 
-cudaError_t matvec(uint32_t type, const void *weight, int64_t n, int64_t rows, const float *x, float *y, cudaStream_t stream);
+// Row t's input at x + t * x_stride, its output at y + t * y_stride. A
+// row's result does not depend on T or on the other inputs.
+cudaError_t matvec(uint32_t type, const void *weight, int64_t n, int64_t rows, const float *x, int64_t x_stride, float *y,
+                   int64_t y_stride, int T, cudaStream_t stream);
+
+inline cudaError_t matvec(uint32_t type, const void *weight, int64_t n, int64_t rows, const float *x, float *y, cudaStream_t stream) {
+    return matvec(type, weight, n, rows, x, n, y, rows, 1, stream);
+}
 
 } // namespace lmrt::cuda

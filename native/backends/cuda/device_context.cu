@@ -1,0 +1,205 @@
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../../kernels/cuda/add.cuh"
+#include "../../kernels/cuda/attention.cuh"
+#include "../../kernels/cuda/embedding.cuh"
+#include "../../kernels/cuda/matvec.cuh"
+#include "../../kernels/cuda/rms_norm.cuh"
+#include "../../kernels/cuda/rope.cuh"
+#include "../../kernels/cuda/swiglu.cuh"
+#include "device_context.cuh"
+
+namespace lmrt::cuda {
+
+namespace {
+
+// Scratch budgets: the output product's logits and attention's partial sums
+// are computed in slices of rows that fit these.
+constexpr size_t kLogitBytes = 64u << 20, kPartialBytes = 64u << 20;
+constexpr int kRowArrays = 6;
+
+} // namespace
+
+DeviceContext::~DeviceContext() {
+    if (stream_ != nullptr) cudaStreamDestroy(stream_);
+}
+
+size_t DeviceContext::bytes() const {
+    return pool_.bytes() + activations_.bytes() + ints_.bytes() + tables_.bytes() + logits_.bytes() + partials_.bytes();
+}
+
+DeviceContext::RowArrays DeviceContext::row_arrays(int32_t *base) const {
+    const size_t R = desc_.max_rows;
+    return RowArrays{base, base + R, base + 2 * R, base + 3 * R, base + 4 * R, base + 5 * R};
+}
+
+int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
+    const lmrt_cuda_model_desc &hp = m_.hp;
+    desc_ = desc;
+    const size_t R = desc.max_rows, E = static_cast<size_t>(hp.n_embd), F = static_cast<size_t>(hp.n_ff);
+    const size_t QD = static_cast<size_t>(hp.n_head) * static_cast<size_t>(hp.head_dim);
+    const size_t KD = static_cast<size_t>(hp.n_head_kv) * static_cast<size_t>(hp.head_dim);
+    if (E % 4 != 0 || F % 4 != 0 || KD % 4 != 0 || QD % 4 != 0) {
+        return why.fail(LMRT_E_GGUF_UNSUPPORTED, "the CUDA backend needs the model's widths to be multiples of 4 (embedding %zu, "
+                        "feed-forward %zu, K/V %zu)", E, F, KD);
+    }
+    LMRT_CUDA_TRY(cudaSetDevice(hp.device), why, "selecting the device");
+    LMRT_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), why, "creating a stream");
+
+    kv_.n_layer = hp.n_layer;
+    kv_.n_head_kv = hp.n_head_kv;
+    kv_.head_dim = hp.head_dim;
+    kv_.block_size = static_cast<int>(desc.block_size);
+    kv_.block_bytes = static_cast<size_t>(desc.block_size) * KD * 2;
+    LMRT_CUDA_TRY(pool_.allocate(static_cast<size_t>(desc.n_blocks) * static_cast<size_t>(hp.n_layer) * 2 * kv_.block_bytes), why,
+                  "allocating the KV cache");
+    kv_.pool = pool_.get<uint8_t>();
+
+    // x, xg, tmp, og: E; cur: E; q, attn: QD; k, v: KD; ffn_a, ffn_b: F (every width a multiple of 4 floats)
+    const size_t widths[] = {E, E, E, E, E, QD, QD, KD, KD, F, F};
+    float **buffers[] = {&x_, &xg_, &tmp_, &og_, &cur_, &q_, &attn_, &k_, &v_, &ffn_a_, &ffn_b_};
+    size_t total = 0;
+    for (size_t w : widths) total += R * w;
+    LMRT_CUDA_TRY(activations_.allocate(total * sizeof(float)), why, "allocating activations");
+    float *next = activations_.get<float>();
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; ++i) {
+        *buffers[i] = next;
+        next += R * widths[i];
+    }
+    LMRT_CUDA_TRY(ints_.allocate(kRowArrays * R * sizeof(int32_t)), why, "allocating row arrays");
+    LMRT_CUDA_TRY(staging_ints_.allocate(kRowArrays * R * sizeof(int32_t)), why, "allocating pinned row arrays");
+
+    const size_t V = static_cast<size_t>(hp.n_vocab);
+    logit_slice_ = static_cast<int>(std::max<size_t>(1, std::min(R, kLogitBytes / (V * sizeof(float)))));
+    LMRT_CUDA_TRY(logits_.allocate(static_cast<size_t>(logit_slice_) * V * sizeof(float)), why, "allocating logits");
+
+    const size_t per_row = attention_partial_floats(hp.n_head, hp.head_dim, static_cast<int>(desc.max_span));
+    partial_floats_ = per_row * std::max<size_t>(1, std::min(R, kPartialBytes / (per_row * sizeof(float))));
+    LMRT_CUDA_TRY(partials_.allocate(partial_floats_ * sizeof(float)), why, "allocating attention scratch");
+    return ensure_tables(desc.n_blocks, why);
+}
+
+int DeviceContext::ensure_tables(size_t n, const Why &why) {
+    if (n * sizeof(int32_t) <= tables_.bytes()) return LMRT_OK;
+    LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "waiting for the previous step");
+    const size_t bytes = std::max(n, 2 * tables_.bytes() / sizeof(int32_t)) * sizeof(int32_t);
+    LMRT_CUDA_TRY(tables_.allocate(bytes), why, "allocating block tables");
+    LMRT_CUDA_TRY(staging_tables_.allocate(bytes), why, "allocating pinned block tables");
+    return LMRT_OK;
+}
+
+int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
+    const int T = static_cast<int>(step.n_rows);
+    if (T <= 0) return LMRT_OK;
+    if (step.n_rows > desc_.max_rows || step.n_logit_rows > step.n_rows || step.max_span > desc_.max_span || step.max_span == 0) {
+        return why.fail(LMRT_E_INVALID_ARGUMENT, "CUDA step: %u rows (at most %u), %u logit rows, span %u (at most %u)", step.n_rows,
+                        desc_.max_rows, step.n_logit_rows, step.max_span, desc_.max_span);
+    }
+    LMRT_CUDA_TRY(cudaSetDevice(m_.hp.device), why, "selecting the device");
+    const int status = ensure_tables(step.n_tables, why);
+    if (status != LMRT_OK) return status;
+
+    // the previous step's copies out of the staging buffers are done: its step synchronised
+    const RowArrays host = row_arrays(staging_ints_.get<int32_t>());
+    for (int t = 0; t < T; ++t) {
+        const lmrt_cuda_row &r = step.rows[t];
+        host.tokens[t] = r.token;
+        host.pos[t] = r.pos;
+        host.first[t] = r.first;
+        host.slots[t] = r.slot;
+        host.table_offset[t] = r.table_offset;
+    }
+    std::memcpy(host.logit_rows, step.logit_rows, step.n_logit_rows * sizeof(int32_t));
+    std::memcpy(staging_tables_.get(), step.tables, step.n_tables * sizeof(int32_t));
+    LMRT_CUDA_TRY(cudaMemcpyAsync(ints_.get(), staging_ints_.get(), ints_.bytes(), cudaMemcpyHostToDevice, stream_), why, "uploading rows");
+    LMRT_CUDA_TRY(cudaMemcpyAsync(tables_.get(), staging_tables_.get(), step.n_tables * sizeof(int32_t), cudaMemcpyHostToDevice, stream_),
+                  why, "uploading block tables");
+    // copy-on-write: a block's every layer, K and V, is one run of memory
+    const size_t block_run = static_cast<size_t>(kv_.n_layer) * 2 * kv_.block_bytes;
+    for (uint32_t c = 0; c < step.n_copies; ++c) {
+        const size_t from = static_cast<size_t>(step.copies[2 * c]), to = static_cast<size_t>(step.copies[2 * c + 1]);
+        LMRT_CUDA_TRY(cudaMemcpyAsync(kv_.pool + to * block_run, kv_.pool + from * block_run, block_run, cudaMemcpyDeviceToDevice, stream_),
+                      why, "copying a shared KV block");
+    }
+    const int forwarded = forward(step, why);
+    if (forwarded != LMRT_OK) return forwarded;
+    LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "running a step");
+    return LMRT_OK;
+}
+
+int DeviceContext::forward(const lmrt_cuda_step &step, const Why &why) {
+    const lmrt_cuda_model_desc &hp = m_.hp;
+    const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
+    const int QD = H * D, KD = hp.n_head_kv * D;
+    const RowArrays dev = row_arrays(ints_.get<int32_t>());
+    const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+#define STEP(call, what) LMRT_CUDA_TRY(call, why, what)
+    STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
+    AttentionRows rows;
+    rows.q = q_;
+    rows.out = attn_;
+    rows.first = dev.first;
+    rows.last = dev.pos;
+    rows.tables = tables_.get<int32_t>();
+    rows.table_offset = dev.table_offset;
+    rows.T = T;
+    rows.max_span = static_cast<int>(step.max_span);
+    float *x = x_, *o = tmp_;
+    for (int il = 0; il < hp.n_layer; ++il) {
+        const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
+        STEP(rms_norm(x_, L.attn_norm.f32(), cur_, T, E, hp.norm_eps, stream_), "normalising");
+        STEP(matvec(L.wq.type, L.wq.data, E, QD, cur_, E, q_, QD, T, stream_), "computing queries");
+        STEP(matvec(L.wk.type, L.wk.data, E, KD, cur_, E, k_, KD, T, stream_), "computing keys");
+        STEP(matvec(L.wv.type, L.wv.data, E, KD, cur_, E, v_, KD, T, stream_), "computing values");
+        if (L.bq) STEP(add_bias(q_, QD, L.bq.f32(), T, QD, stream_), "adding biases");
+        if (L.bk) STEP(add_bias(k_, KD, L.bk.f32(), T, KD, stream_), "adding biases");
+        if (L.bv) STEP(add_bias(v_, KD, L.bv.f32(), T, KD, stream_), "adding biases");
+        if (L.q_norm) {
+            STEP(rms_norm(q_, L.q_norm.f32(), q_, T * H, D, hp.norm_eps, stream_), "normalising query heads");
+            STEP(rms_norm(k_, L.k_norm.f32(), k_, T * hp.n_head_kv, D, hp.norm_eps, stream_), "normalising key heads");
+        }
+        STEP(rope(q_, dev.pos, T, H, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating queries");
+        STEP(rope(k_, dev.pos, T, hp.n_head_kv, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating keys");
+        STEP(kv_store(kv_, il, k_, KD, v_, KD, dev.slots, T, stream_), "storing keys and values");
+        STEP(paged_attention(kv_, il, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+        STEP(matvec(L.wo.type, L.wo.data, QD, E, attn_, QD, tmp_, E, T, stream_), "projecting attention");
+        if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
+        int Tf = T;
+        if (il + 1 == hp.n_layer && step.n_logit_rows < step.n_rows) {
+            // like the CPU backend: only the rows that want logits go on through the last feed-forward block
+            Tf = static_cast<int>(step.n_logit_rows);
+            STEP(gather_rows(xg_, x_, dev.logit_rows, Tf, E, stream_), "gathering rows");
+            STEP(gather_rows(og_, tmp_, dev.logit_rows, Tf, E, stream_), "gathering rows");
+            x = xg_;
+            o = og_;
+        }
+        if (Tf == 0) break;
+        STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
+        STEP(rms_norm(x, L.ffn_norm.f32(), cur_, Tf, E, hp.norm_eps, stream_), "normalising");
+        STEP(matvec(L.w_gate.type, L.w_gate.data, E, F, cur_, E, ffn_a_, F, Tf, stream_), "computing the gate");
+        STEP(matvec(L.w_up.type, L.w_up.data, E, F, cur_, E, ffn_b_, F, Tf, stream_), "computing the feed-forward");
+        STEP(swiglu(ffn_a_, ffn_b_, ffn_a_, static_cast<int64_t>(Tf) * F, stream_), "applying SwiGLU");
+        STEP(matvec(L.w_down.type, L.w_down.data, F, E, ffn_a_, F, o, E, Tf, stream_), "projecting the feed-forward");
+        STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
+    }
+    const int n_logits = static_cast<int>(step.n_logit_rows);
+    if (n_logits == 0) return LMRT_OK;
+    STEP(rms_norm(x, m_.output_norm.f32(), cur_, n_logits, E, hp.norm_eps, stream_), "normalising");
+    const size_t V = static_cast<size_t>(hp.n_vocab);
+    for (int r0 = 0; r0 < n_logits; r0 += logit_slice_) {
+        const int n = std::min(logit_slice_, n_logits - r0);
+        STEP(matvec(m_.output.type, m_.output.data, E, hp.n_vocab, cur_ + static_cast<size_t>(r0) * E, E, logits_.get<float>(), hp.n_vocab, n,
+                    stream_),
+             "computing logits");
+        STEP(cudaMemcpyAsync(step.logits + static_cast<size_t>(r0) * V, logits_.get(), static_cast<size_t>(n) * V * sizeof(float),
+                             cudaMemcpyDeviceToHost, stream_),
+             "copying logits");
+    }
+#undef STEP
+    return LMRT_OK;
+}
+
+} // namespace lmrt::cuda

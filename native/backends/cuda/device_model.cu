@@ -1,0 +1,78 @@
+#include <string>
+
+#include "../../kernels/cuda/matvec.cuh"
+#include "device_model.cuh"
+
+namespace lmrt::cuda {
+
+namespace {
+
+constexpr size_t kAlign = 256;
+
+size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+// A tensor of the description, its name for messages, and where it goes.
+struct Upload {
+    const lmrt_cuda_tensor *from;
+    std::string name;
+    DeviceTensor *to;
+    bool matrix; // read by matvec (else a vector of f32: norm weights, biases)
+};
+
+} // namespace
+
+int DeviceModel::create(const lmrt_cuda_model_desc &desc, const Why &why) {
+    hp = desc;
+    hp.layers = nullptr;
+    layers.resize(static_cast<size_t>(desc.n_layer));
+    std::vector<Upload> uploads = {{&desc.tok_embd, "token_embd.weight", &tok_embd, true},
+                                   {&desc.output_norm, "output_norm.weight", &output_norm, false}};
+    // tied embeddings: the output matrix is the embedding table, uploaded once
+    const bool tied = desc.output.data == desc.tok_embd.data;
+    if (!tied) uploads.push_back({&desc.output, "output.weight", &output, true});
+    for (int i = 0; i < desc.n_layer; ++i) {
+        const lmrt_cuda_layer &from = desc.layers[i];
+        DeviceLayer &to = layers[static_cast<size_t>(i)];
+        const std::string b = "blk." + std::to_string(i) + ".";
+        uploads.insert(uploads.end(), {{&from.attn_norm, b + "attn_norm.weight", &to.attn_norm, false},
+                                       {&from.wq, b + "attn_q.weight", &to.wq, true},
+                                       {&from.wk, b + "attn_k.weight", &to.wk, true},
+                                       {&from.wv, b + "attn_v.weight", &to.wv, true},
+                                       {&from.bq, b + "attn_q.bias", &to.bq, false},
+                                       {&from.bk, b + "attn_k.bias", &to.bk, false},
+                                       {&from.bv, b + "attn_v.bias", &to.bv, false},
+                                       {&from.q_norm, b + "attn_q_norm.weight", &to.q_norm, false},
+                                       {&from.k_norm, b + "attn_k_norm.weight", &to.k_norm, false},
+                                       {&from.wo, b + "attn_output.weight", &to.wo, true},
+                                       {&from.bo, b + "attn_output.bias", &to.bo, false},
+                                       {&from.ffn_norm, b + "ffn_norm.weight", &to.ffn_norm, false},
+                                       {&from.w_gate, b + "ffn_gate.weight", &to.w_gate, true},
+                                       {&from.w_up, b + "ffn_up.weight", &to.w_up, true},
+                                       {&from.w_down, b + "ffn_down.weight", &to.w_down, true}});
+    }
+    size_t total = 0;
+    for (const Upload &u : uploads) {
+        if (u.from->data == nullptr) continue;
+        if (u.matrix ? !matvec_supports(u.from->type, u.from->ne[0]) : u.from->type != LMRT_TYPE_F32) {
+            const char *type = u.from->type_name != nullptr ? u.from->type_name : "unknown";
+            return why.fail(LMRT_E_GGUF_UNSUPPORTED, "the CUDA backend cannot run tensor %s: type %s with rows of %lld values%s", u.name.c_str(),
+                            type, static_cast<long long>(u.from->ne[0]),
+                            u.matrix ? " (it reads F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K)" : " (norm weights and biases must be F32)");
+        }
+        total += aligned(u.from->bytes);
+    }
+    LMRT_CUDA_TRY(cudaSetDevice(desc.device), why, "selecting the device");
+    LMRT_CUDA_TRY(weights_.allocate(total), why, "allocating the weights");
+    size_t offset = 0;
+    for (const Upload &u : uploads) {
+        if (u.from->data == nullptr) continue;
+        uint8_t *dst = weights_.get<uint8_t>() + offset;
+        LMRT_CUDA_TRY(cudaMemcpy(dst, u.from->data, u.from->bytes, cudaMemcpyHostToDevice), why, "uploading the weights");
+        *u.to = DeviceTensor{dst, u.from->type, u.from->ne[0], u.from->ne[1] * u.from->ne[2] * u.from->ne[3]};
+        offset += aligned(u.from->bytes);
+    }
+    if (tied) output = tok_embd;
+    return LMRT_OK;
+}
+
+} // namespace lmrt::cuda
