@@ -77,8 +77,8 @@ lmrt::Status choose_backend(const lmrt_model_params &p, lmrt_model *model) {
     if (p.gpu_layers >= 0 && p.gpu_layers < model->hp.n_layer) {
         if (automatic || p.gpu_layers == 0) return lmrt::Status::ok();
         return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT,
-                                   "the CUDA backend runs all %d layers of this model on the GPU; gpu_layers %d would split it with the CPU, "
-                                   "which is not supported yet (use -1 for all layers, or the CPU backend)",
+                                   "the CUDA backend runs all %d layers of this model on the GPU; %d GPU layers would split it with the CPU, "
+                                   "which is not supported yet (ask for all layers, or use the CPU backend)",
                                    model->hp.n_layer, p.gpu_layers);
     }
     lmrt::Status s = lmrt::CudaModel::create(model->hp, model->weights, p.device, &model->cuda);

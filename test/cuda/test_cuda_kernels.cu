@@ -5,36 +5,30 @@
 // so and passes: CI compiles it, GPU machines run it.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../../native/kernels/cuda/add.cuh"
 #include "../../native/kernels/cuda/argmax.cuh"
+#include "../../native/kernels/cuda/attention.cuh"
+#include "../../native/kernels/cuda/embedding.cuh"
 #include "../../native/kernels/cuda/matvec.cuh"
+#include "../../native/kernels/cuda/paged_kv.cuh"
 #include "../../native/kernels/cuda/rms_norm.cuh"
 #include "../../native/kernels/cuda/rope.cuh"
 #include "../../native/kernels/cuda/swiglu.cuh"
+#include "check.h"
 #include "lmrt.h"
 
 namespace {
 
-int failures = 0, checks = 0;
-
-void fail(const std::string &what) {
-    ++failures;
-    std::fprintf(stderr, "  FAIL %s\n", what.c_str());
-}
-
-#define CUDA_OK(call)                                                                                   \
-    do {                                                                                                \
-        const cudaError_t e_ = (call);                                                                  \
-        if (e_ != cudaSuccess) {                                                                        \
-            fail(std::string(#call) + ": " + cudaGetErrorString(e_));                                   \
-            return;                                                                                     \
-        }                                                                                               \
-    } while (0)
+using lmrt_cuda_test::checks;
+using lmrt_cuda_test::fail;
 
 std::vector<float> random_floats(std::mt19937 &rng, size_t n, float scale) {
     std::normal_distribution<float> dist(0.0f, scale);
@@ -56,46 +50,327 @@ struct DeviceBuffer {
     T *as() const { return static_cast<T *>(p); }
 };
 
+// Encodes n * rows random values in `type` with the reference codec; the
+// decoded values in *decoded.
+bool encode(uint32_t type, std::mt19937 &rng, int64_t n, int64_t rows, std::vector<uint8_t> *w, std::vector<float> *decoded) {
+    lmrt_type_layout layout;
+    lmrt_type_layout_get(type, &layout);
+    const std::vector<float> wf = random_floats(rng, static_cast<size_t>(n * rows), 0.5f);
+    w->assign(static_cast<size_t>(n / layout.block_size * layout.block_bytes * rows), 0);
+    decoded->assign(wf.size(), 0.0f);
+    return lmrt_quantize_row(type, wf.data(), w->data(), wf.size(), nullptr) == LMRT_OK &&
+           lmrt_dequantize_row(type, w->data(), decoded->data(), decoded->size(), nullptr) == LMRT_OK;
+}
+
+const uint32_t kMatrixTypes[] = {LMRT_TYPE_F32, LMRT_TYPE_F16, LMRT_TYPE_BF16, LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q6_K};
+
+// Row lengths per type: short rows, long rows, and for the float types
+// lengths that are not a multiple of 8 (tails, unaligned rows).
+std::vector<int64_t> lengths_for(uint32_t type) {
+    lmrt_type_layout layout;
+    lmrt_type_layout_get(type, &layout);
+    if (layout.block_size == 256) return {256, 2048, 16640};
+    if (layout.block_size == 32) return {64, 2048, 16640};
+    return {20, 172, 2048, 16641};
+}
+
 void matvec_matches_the_reference() {
     std::mt19937 rng(11);
-    for (uint32_t type : {LMRT_TYPE_F32, LMRT_TYPE_F16, LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0}) {
+    for (uint32_t type : kMatrixTypes) {
         lmrt_type_layout layout;
         lmrt_type_layout_get(type, &layout);
-        // short rows, rows past the shared-memory stage (x read from global memory), odd row counts
-        for (const int64_t n : {64, 2048, 16384 + 256}) {
+        for (const int64_t n : lengths_for(type)) {
             for (const int64_t rows : {1, 5, 37}) {
-                const std::vector<float> wf = random_floats(rng, static_cast<size_t>(n * rows), 0.5f);
-                const std::vector<float> x = random_floats(rng, static_cast<size_t>(n), 1.0f);
-                std::vector<uint8_t> w(static_cast<size_t>(n / layout.block_size * layout.block_bytes * rows));
-                std::vector<float> decoded(wf.size());
-                if (lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), nullptr) != LMRT_OK ||
-                    lmrt_dequantize_row(type, w.data(), decoded.data(), decoded.size(), nullptr) != LMRT_OK) {
+                // T inputs with padded strides (a multiple of 4 floats), more than one group of columns
+                const int T = rows == 5 ? 11 : 1;
+                const int64_t x_stride = (n + 3) / 4 * 4 + 4, y_stride = rows + 3;
+                std::vector<uint8_t> w;
+                std::vector<float> decoded;
+                if (!encode(type, rng, n, rows, &w, &decoded)) {
                     fail(std::string(layout.name) + ": reference codec");
                     return;
                 }
-                DeviceBuffer dw(w.size()), dx(x.size() * 4), dy(static_cast<size_t>(rows) * 4);
+                const std::vector<float> x = random_floats(rng, static_cast<size_t>(x_stride * T), 1.0f);
+                DeviceBuffer dw(w.size()), dx(x.size() * 4), dy(static_cast<size_t>(y_stride * T) * 4), dy1(static_cast<size_t>(rows) * 4);
                 CUDA_OK(cudaMemcpy(dw.p, w.data(), w.size(), cudaMemcpyHostToDevice));
                 CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
-                CUDA_OK(cudaMemset(dy.p, 0xff, static_cast<size_t>(rows) * 4)); // NaN: every output must be written
-                CUDA_OK(lmrt::cuda::matvec(type, dw.p, n, rows, dx.as<float>(), dy.as<float>(), nullptr));
-                std::vector<float> y(static_cast<size_t>(rows));
+                CUDA_OK(cudaMemset(dy.p, 0xff, static_cast<size_t>(y_stride * T) * 4)); // NaN: every output must be written
+                CUDA_OK(lmrt::cuda::matvec(type, dw.p, n, rows, dx.as<float>(), x_stride, dy.as<float>(), y_stride, T, nullptr));
+                std::vector<float> y(static_cast<size_t>(y_stride * T));
                 CUDA_OK(cudaMemcpy(y.data(), dy.p, y.size() * 4, cudaMemcpyDeviceToHost));
-                for (int64_t o = 0; o < rows; ++o, ++checks) {
-                    double want = 0, mag = 0;
-                    for (int64_t i = 0; i < n; ++i) {
-                        want += static_cast<double>(decoded[o * n + i]) * x[i];
-                        mag += std::fabs(static_cast<double>(decoded[o * n + i]) * x[i]);
+                for (int t = 0; t < T; ++t) {
+                    const float *xt = x.data() + t * x_stride;
+                    for (int64_t o = 0; o < rows; ++o, ++checks) {
+                        double want = 0, mag = 0;
+                        for (int64_t i = 0; i < n; ++i) {
+                            want += static_cast<double>(decoded[o * n + i]) * xt[i];
+                            mag += std::fabs(static_cast<double>(decoded[o * n + i]) * xt[i]);
+                        }
+                        // float sums: a lane's chain is at most n / 32 terms (plus a unit's 8
+                        // and the warp's 5 folds), each rounding by at most 2^-24 of the magnitude
+                        const double tol = 2.0 * (static_cast<double>(n) / 32 + 64) * std::ldexp(1.0, -24) * mag + 1e-6;
+                        const float got = y[t * y_stride + o];
+                        if (!(std::fabs(got - want) <= tol)) {
+                            fail(std::string("matvec ") + layout.name + " n=" + std::to_string(n) + " rows=" + std::to_string(rows) + " input " +
+                                 std::to_string(t) + " row " + std::to_string(o) + ": " + std::to_string(got) + " vs " + std::to_string(want));
+                            return;
+                        }
                     }
-                    // float sums: a lane's chain is at most n / 32 terms (plus a block's 32
-                    // and the warp's 5 folds), each rounding by at most 2^-24 of the magnitude
-                    const double tol = 2.0 * (static_cast<double>(n) / 32 + 64) * std::ldexp(1.0, -24) * mag + 1e-6;
-                    if (!(std::fabs(y[o] - want) <= tol)) {
-                        fail(std::string("matvec ") + layout.name + " n=" + std::to_string(n) + " rows=" + std::to_string(rows) + " row " +
-                             std::to_string(o) + ": " + std::to_string(y[o]) + " vs " + std::to_string(want));
+                }
+                // a row's result does not depend on the batch it is in: the last input alone gives the same bits
+                CUDA_OK(lmrt::cuda::matvec(type, dw.p, n, rows, dx.as<float>() + (T - 1) * x_stride, x_stride, dy1.as<float>(), rows, 1, nullptr));
+                std::vector<float> alone(static_cast<size_t>(rows));
+                CUDA_OK(cudaMemcpy(alone.data(), dy1.p, alone.size() * 4, cudaMemcpyDeviceToHost));
+                ++checks;
+                if (std::memcmp(alone.data(), y.data() + (T - 1) * y_stride, alone.size() * 4) != 0) {
+                    fail(std::string("matvec ") + layout.name + " n=" + std::to_string(n) + ": an input's result depends on its batch");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+void embedding_matches_the_reference() {
+    std::mt19937 rng(16);
+    const std::vector<int32_t> tokens = {5, 0, 3, 5, 6};
+    const int vocab = 7;
+    for (uint32_t type : kMatrixTypes) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        for (const int64_t n : lengths_for(type)) {
+            std::vector<uint8_t> w;
+            std::vector<float> decoded;
+            if (!encode(type, rng, n, vocab, &w, &decoded)) {
+                fail(std::string(layout.name) + ": reference codec");
+                return;
+            }
+            const int T = static_cast<int>(tokens.size());
+            const int64_t stride = n + 5;
+            DeviceBuffer dw(w.size()), dt(tokens.size() * 4), dy(static_cast<size_t>(stride * T) * 4);
+            CUDA_OK(cudaMemcpy(dw.p, w.data(), w.size(), cudaMemcpyHostToDevice));
+            CUDA_OK(cudaMemcpy(dt.p, tokens.data(), tokens.size() * 4, cudaMemcpyHostToDevice));
+            CUDA_OK(cudaMemset(dy.p, 0xff, static_cast<size_t>(stride * T) * 4));
+            CUDA_OK(lmrt::cuda::embedding(type, dw.p, n, dt.as<int32_t>(), T, dy.as<float>(), stride, nullptr));
+            std::vector<float> y(static_cast<size_t>(stride * T));
+            CUDA_OK(cudaMemcpy(y.data(), dy.p, y.size() * 4, cudaMemcpyDeviceToHost));
+            for (int t = 0; t < T; ++t) {
+                const float *want = decoded.data() + tokens[t] * n;
+                float peak = 0.0f;
+                for (int64_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(want[i]));
+                for (int64_t i = 0; i < n; ++i, ++checks) {
+                    // the device may fuse a K-quant's scale-and-offset into one rounding
+                    if (!(std::fabs(y[t * stride + i] - want[i]) <= std::ldexp(peak, -22))) {
+                        fail(std::string("embedding ") + layout.name + " n=" + std::to_string(n) + " token " + std::to_string(tokens[t]) + " value " +
+                             std::to_string(i) + ": " + std::to_string(y[t * stride + i]) + " vs " + std::to_string(want[i]));
                         return;
                     }
                 }
             }
+        }
+    }
+}
+
+void adds_and_gathers_are_exact() {
+    std::mt19937 rng(17);
+    const int T = 5;
+    const int64_t n = 300, stride = 304;
+    const std::vector<float> y0 = random_floats(rng, static_cast<size_t>(T * stride), 1.0f), x = random_floats(rng, static_cast<size_t>(T * stride), 1.0f);
+    const std::vector<float> bias = random_floats(rng, static_cast<size_t>(n), 1.0f);
+    const std::vector<int32_t> rows = {1, 4};
+    DeviceBuffer dy(y0.size() * 4), dx(x.size() * 4), db(bias.size() * 4), dr(rows.size() * 4), dg(rows.size() * n * 4);
+    CUDA_OK(cudaMemcpy(dy.p, y0.data(), y0.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(db.p, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(dr.p, rows.data(), rows.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(lmrt::cuda::add_rows(dy.as<float>(), stride, dx.as<float>(), stride, T, n, nullptr));
+    CUDA_OK(lmrt::cuda::add_bias(dy.as<float>(), stride, db.as<float>(), T, n, nullptr));
+    CUDA_OK(lmrt::cuda::gather_rows(dg.as<float>(), dy.as<float>(), dr.as<int32_t>(), static_cast<int>(rows.size()), n, nullptr));
+    std::vector<float> y(y0.size()), g(rows.size() * n);
+    CUDA_OK(cudaMemcpy(y.data(), dy.p, y.size() * 4, cudaMemcpyDeviceToHost));
+    CUDA_OK(cudaMemcpy(g.data(), dg.p, g.size() * 4, cudaMemcpyDeviceToHost));
+    for (int t = 0; t < T; ++t) {
+        for (int64_t i = 0; i < stride; ++i, ++checks) {
+            const size_t k = static_cast<size_t>(t * stride + i);
+            const float want = i < n ? (y0[k] + x[k]) + bias[static_cast<size_t>(i)] : y0[k]; // the padding stays
+            if (std::memcmp(&y[k], &want, 4) != 0) {
+                fail("add_rows/add_bias row " + std::to_string(t) + " element " + std::to_string(i));
+                return;
+            }
+        }
+    }
+    for (size_t j = 0; j < rows.size(); ++j, ++checks) {
+        if (std::memcmp(g.data() + j * n, y.data() + rows[j] * stride, n * 4) != 0) {
+            fail("gather_rows row " + std::to_string(j));
+            return;
+        }
+    }
+}
+
+// A KV pool on the host mirroring the device's (paged_kv.cuh), f16 values.
+struct HostPool {
+    lmrt::cuda::PagedKv kv;
+    std::vector<uint16_t> halves;
+
+    HostPool(int n_layer, int n_head_kv, int head_dim, int block_size, int n_blocks) {
+        kv.n_layer = n_layer;
+        kv.n_head_kv = n_head_kv;
+        kv.head_dim = head_dim;
+        kv.block_size = block_size;
+        kv.block_bytes = static_cast<size_t>(block_size) * n_head_kv * head_dim * 2;
+        halves.assign(static_cast<size_t>(n_blocks) * n_layer * 2 * kv.block_bytes / 2, 0);
+    }
+    size_t index(int block, int layer, int which, int row, int head) const {
+        return ((static_cast<size_t>(block) * kv.n_layer + layer) * 2 + which) * kv.block_bytes / 2 +
+               (static_cast<size_t>(row) * kv.n_head_kv + head) * kv.head_dim;
+    }
+};
+
+float half_to_float(uint16_t h) {
+    float f;
+    lmrt_dequantize_row(LMRT_TYPE_F16, &h, &f, 1, nullptr);
+    return f;
+}
+
+void kv_store_writes_f16_rows_to_their_slots() {
+    std::mt19937 rng(18);
+    const int n_layer = 3, n_head_kv = 2, head_dim = 40, block_size = 16, n_blocks = 6, layer = 1;
+    HostPool host(n_layer, n_head_kv, head_dim, block_size, n_blocks);
+    const int T = 4, width = n_head_kv * head_dim;
+    const std::vector<int32_t> slots = {5 * 16 + 0, 2 * 16 + 15, 0 * 16 + 3, 5 * 16 + 1};
+    const std::vector<float> k = random_floats(rng, static_cast<size_t>(T * width), 2.0f), v = random_floats(rng, static_cast<size_t>(T * width), 2.0f);
+    DeviceBuffer dpool(host.halves.size() * 2), dk(k.size() * 4), dv(v.size() * 4), ds(slots.size() * 4);
+    CUDA_OK(cudaMemset(dpool.p, 0, host.halves.size() * 2));
+    CUDA_OK(cudaMemcpy(dk.p, k.data(), k.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(dv.p, v.data(), v.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(ds.p, slots.data(), slots.size() * 4, cudaMemcpyHostToDevice));
+    lmrt::cuda::PagedKv kv = host.kv;
+    kv.pool = dpool.as<uint8_t>();
+    CUDA_OK(lmrt::cuda::kv_store(kv, layer, dk.as<float>(), width, dv.as<float>(), width, ds.as<int32_t>(), T, nullptr));
+    std::vector<uint16_t> got(host.halves.size());
+    CUDA_OK(cudaMemcpy(got.data(), dpool.p, got.size() * 2, cudaMemcpyDeviceToHost));
+    std::vector<uint16_t> want(host.halves.size(), 0);
+    for (int t = 0; t < T; ++t) {
+        for (int which = 0; which < 2; ++which) {
+            // the reference's f32 -> f16 (round to nearest even)
+            lmrt_quantize_row(LMRT_TYPE_F16, (which == 0 ? k : v).data() + t * width,
+                              want.data() + host.index(slots[t] / block_size, layer, which, slots[t] % block_size, 0), width, nullptr);
+        }
+    }
+    ++checks;
+    if (got != want) fail("kv_store: the pool differs from the reference's f16 rows in their slots (and zeros elsewhere)");
+}
+
+// One attention case: n_rows rows, each with its own block table over a
+// shuffled pool, a span ending at its position and starting at `first`.
+struct AttentionCase {
+    int head_dim, n_head, n_head_kv;
+    std::vector<int> last, first;
+};
+
+void paged_attention_matches_the_reference() {
+    std::mt19937 rng(19);
+    const AttentionCase cases[] = {
+        {128, 8, 2, {0, 36, 599, 1500}, {0, 0, 0, 700}},  // GQA 4:1, one and several splits, a window
+        {64, 4, 4, {1023, 10}, {0, 3}},                  // no grouping, a split boundary
+        {8, 8, 4, {100, 513}, {0, 0}},                   // stories260K's head size
+        {80, 10, 1, {700, 5}, {0, 0}},                   // a head size the vector path does not take; 10 heads on one KV head
+        {256, 2, 1, {300}, {0}},
+    };
+    for (const AttentionCase &c : cases) {
+        const int n_rows = static_cast<int>(c.last.size()), block_size = 16, n_layer = 2, layer = 1;
+        int max_pos = 0, max_span = 0;
+        for (int r = 0; r < n_rows; ++r) max_pos = std::max(max_pos, c.last[r]), max_span = std::max(max_span, c.last[r] - c.first[r] + 1);
+        const int blocks_per_row = max_pos / block_size + 1, n_blocks = blocks_per_row * n_rows;
+        HostPool host(n_layer, c.n_head_kv, c.head_dim, block_size, n_blocks);
+        std::vector<float> random = random_floats(rng, host.halves.size(), 1.0f);
+        lmrt_quantize_row(LMRT_TYPE_F16, random.data(), host.halves.data(), random.size(), nullptr);
+        // each row's table: a shuffled share of the pool
+        std::vector<int32_t> blocks(static_cast<size_t>(n_blocks));
+        for (int b = 0; b < n_blocks; ++b) blocks[static_cast<size_t>(b)] = b;
+        std::shuffle(blocks.begin(), blocks.end(), rng);
+        std::vector<int32_t> offsets(static_cast<size_t>(n_rows));
+        for (int r = 0; r < n_rows; ++r) offsets[static_cast<size_t>(r)] = r * blocks_per_row;
+        const int width = c.n_head * c.head_dim;
+        const std::vector<float> q = random_floats(rng, static_cast<size_t>(n_rows * width), 1.0f);
+        DeviceBuffer dpool(host.halves.size() * 2), dq(q.size() * 4), dout(q.size() * 4), dfirst(n_rows * 4), dlast(n_rows * 4),
+            dtables(blocks.size() * 4), doff(offsets.size() * 4);
+        CUDA_OK(cudaMemcpy(dpool.p, host.halves.data(), host.halves.size() * 2, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(dq.p, q.data(), q.size() * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(dfirst.p, c.first.data(), n_rows * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(dlast.p, c.last.data(), n_rows * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(dtables.p, blocks.data(), blocks.size() * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(doff.p, offsets.data(), offsets.size() * 4, cudaMemcpyHostToDevice));
+        lmrt::cuda::PagedKv kv = host.kv;
+        kv.pool = dpool.as<uint8_t>();
+        lmrt::cuda::AttentionRows rows;
+        rows.q = dq.as<float>();
+        rows.out = dout.as<float>();
+        rows.first = dfirst.as<int32_t>();
+        rows.last = dlast.as<int32_t>();
+        rows.tables = dtables.as<int32_t>();
+        rows.table_offset = doff.as<int32_t>();
+        rows.T = n_rows;
+        rows.max_span = max_span;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+        // scratch for one row at a time: the rows run in slices
+        const size_t partial_floats = lmrt::cuda::attention_partial_floats(c.n_head, c.head_dim, max_span);
+        DeviceBuffer dpart(partial_floats * 4);
+        CUDA_OK(cudaMemset(dout.p, 0xff, q.size() * 4));
+        CUDA_OK(lmrt::cuda::paged_attention(kv, layer, rows, c.n_head, scale, dpart.as<float>(), partial_floats, nullptr));
+        std::vector<float> got(q.size());
+        CUDA_OK(cudaMemcpy(got.data(), dout.p, got.size() * 4, cudaMemcpyDeviceToHost));
+        const int per_kv = c.n_head / c.n_head_kv;
+        for (int r = 0; r < n_rows; ++r) {
+            const int32_t *table = blocks.data() + offsets[static_cast<size_t>(r)];
+            for (int h = 0; h < c.n_head; ++h) {
+                const float *qh = q.data() + r * width + h * c.head_dim;
+                const int kvh = h / per_kv;
+                std::vector<double> p;
+                double m = -INFINITY;
+                for (int pos = c.first[r]; pos <= c.last[r]; ++pos) {
+                    const uint16_t *k = host.halves.data() + host.index(table[pos / block_size], layer, 0, pos % block_size, kvh);
+                    double s = 0;
+                    for (int j = 0; j < c.head_dim; ++j) s += static_cast<double>(qh[j]) * half_to_float(k[j]);
+                    p.push_back(s * scale);
+                    m = std::max(m, p.back());
+                }
+                double l = 0;
+                for (double &e : p) l += (e = std::exp(e - m));
+                for (int j = 0; j < c.head_dim; ++j, ++checks) {
+                    double want = 0;
+                    for (int pos = c.first[r]; pos <= c.last[r]; ++pos) {
+                        const uint16_t *v = host.halves.data() + host.index(table[pos / block_size], layer, 1, pos % block_size, kvh);
+                        want += p[static_cast<size_t>(pos - c.first[r])] * half_to_float(v[j]);
+                    }
+                    want /= l;
+                    const float g = got[static_cast<size_t>(r * width + h * c.head_dim + j)];
+                    if (!(std::fabs(g - want) <= 1e-4)) {
+                        fail("paged_attention head_dim=" + std::to_string(c.head_dim) + " row " + std::to_string(r) + " head " + std::to_string(h) +
+                             " dim " + std::to_string(j) + ": " + std::to_string(g) + " vs " + std::to_string(want));
+                        return;
+                    }
+                }
+            }
+        }
+        // the last row alone (with scratch for every row) gives the same bits as in the batch
+        lmrt::cuda::AttentionRows alone = rows;
+        const int r = n_rows - 1;
+        alone.T = 1;
+        alone.q = rows.q + r * width;
+        alone.out = dout.as<float>() + r * width;
+        alone.first = rows.first + r;
+        alone.last = rows.last + r;
+        alone.table_offset = rows.table_offset + r;
+        alone.max_span = c.last[r] - c.first[r] + 1;
+        DeviceBuffer dpart_all(partial_floats * 4 * n_rows);
+        CUDA_OK(lmrt::cuda::paged_attention(kv, layer, alone, c.n_head, scale, dpart_all.as<float>(), partial_floats * n_rows, nullptr));
+        std::vector<float> again(static_cast<size_t>(width));
+        CUDA_OK(cudaMemcpy(again.data(), alone.out, again.size() * 4, cudaMemcpyDeviceToHost));
+        ++checks;
+        if (std::memcmp(again.data(), got.data() + r * width, again.size() * 4) != 0) {
+            fail("paged_attention head_dim=" + std::to_string(c.head_dim) + ": a row's result depends on its batch");
+            return;
         }
     }
 }
@@ -218,7 +493,13 @@ void argmax_matches_the_reference() {
 
 } // namespace
 
+namespace lmrt_cuda_test {
+void cuda_model_matches_the_cpu_backend(); // test_cuda_model.cpp
+}
+
 int main() {
+    using lmrt_cuda_test::checks;
+    using lmrt_cuda_test::failures;
     int devices = 0;
     const cudaError_t e = cudaGetDeviceCount(&devices);
     if (e != cudaSuccess || devices == 0) {
@@ -232,10 +513,16 @@ int main() {
     const struct {
         const char *name;
         void (*run)();
-    } tests[] = {{"matvec_matches_the_reference", matvec_matches_the_reference}, {"rms_norm_matches_the_reference", rms_norm_matches_the_reference},
+    } tests[] = {{"matvec_matches_the_reference", matvec_matches_the_reference},
+                   {"embedding_matches_the_reference", embedding_matches_the_reference},
+                   {"adds_and_gathers_are_exact", adds_and_gathers_are_exact},
+                   {"kv_store_writes_f16_rows_to_their_slots", kv_store_writes_f16_rows_to_their_slots},
+                   {"paged_attention_matches_the_reference", paged_attention_matches_the_reference},
+                   {"rms_norm_matches_the_reference", rms_norm_matches_the_reference},
                    {"swiglu_matches_the_reference", swiglu_matches_the_reference},
                    {"rope_matches_the_reference", rope_matches_the_reference},
-                   {"argmax_matches_the_reference", argmax_matches_the_reference}};
+                   {"argmax_matches_the_reference", argmax_matches_the_reference},
+                   {"cuda_model_matches_the_cpu_backend", lmrt_cuda_test::cuda_model_matches_the_cpu_backend}};
     int failed_tests = 0;
     for (const auto &t : tests) {
         const int before = failures;

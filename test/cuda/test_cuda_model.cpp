@@ -1,0 +1,240 @@
+// The whole model on the CUDA backend against the CPU backend, through
+// lmrt.h only: the same steps (a prompt, greedy decoding, a fork whose
+// shared block is copied on write, a batch mixing a new prompt with decode
+// rows, a truncation) on both, every logits row compared with the parity
+// tests' tolerances against llama.cpp, and the greedy token wherever the
+// CPU's top two are not a near-tie.
+//
+// Models: stories260K in f32/f16/q8_0/q4_0 from LMRT_TEST_MODELS (default
+// ../shared/models), and every .gguf in LMRT_CUDA_SYNTH_MODELS (written by
+// test/cuda/run.mjs or scripts/device-check.sh: K-quants, BF16, Qwen2,
+// Qwen3, a sliding window).
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "lmrt.h"
+
+namespace lmrt_cuda_test {
+
+namespace {
+
+struct Backend {
+    lmrt_model *model = nullptr;
+    lmrt_context *ctx = nullptr;
+    ~Backend() {
+        lmrt_context_free(ctx);
+        lmrt_model_free(model);
+    }
+};
+
+bool open(const std::string &path, uint32_t backend, Backend *b) {
+    lmrt_model_params mp{};
+    mp.backend = backend;
+    mp.gpu_layers = -1;
+    lmrt_error err{};
+    if (lmrt_model_open_with(path.c_str(), &mp, &b->model, &err) != LMRT_OK) {
+        fail(path + ": " + (backend == LMRT_BACKEND_CUDA ? "CUDA" : "CPU") + " open: " + err.message);
+        return false;
+    }
+    lmrt_context_params cp{};
+    cp.n_ctx = 1024;
+    cp.n_batch = 64;
+    if (lmrt_context_create(b->model, &cp, &b->ctx, &err) != LMRT_OK) {
+        fail(path + ": context: " + err.message);
+        return false;
+    }
+    return true;
+}
+
+// Runs one step on both backends and compares the logits rows.
+class Pair {
+  public:
+    Pair(std::string name, Backend &cpu, Backend &cuda, int n_vocab, bool quantised)
+        : name_(std::move(name)), cpu_(cpu), cuda_(cuda), n_vocab_(n_vocab), tol_(quantised ? 4e-2 : 2e-3) {}
+
+    // Returns the CPU's logits (empty on failure).
+    std::vector<float> step(const std::vector<lmrt_batch_row> &rows) {
+        int n_logits = 0;
+        for (const lmrt_batch_row &r : rows) n_logits += (r.flags & LMRT_ROW_LOGITS) != 0;
+        std::vector<float> a(static_cast<size_t>(n_logits) * n_vocab_), b(a.size());
+        lmrt_error err{};
+        if (lmrt_context_step(cpu_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), a.data(), a.size(), &err) != LMRT_OK) {
+            fail(name_ + ": CPU step: " + err.message);
+            return {};
+        }
+        if (lmrt_context_step(cuda_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), b.data(), b.size(), &err) != LMRT_OK) {
+            fail(name_ + ": CUDA step: " + err.message);
+            return {};
+        }
+        for (int k = 0; k < n_logits; ++k, ++checks) {
+            const float *x = a.data() + static_cast<size_t>(k) * n_vocab_, *y = b.data() + static_cast<size_t>(k) * n_vocab_;
+            double max_abs = 0, max_diff = 0;
+            int best = 0, best_gpu = 0;
+            for (int i = 0; i < n_vocab_; ++i) {
+                max_abs = std::max(max_abs, static_cast<double>(std::fabs(x[i])));
+                max_diff = std::max(max_diff, static_cast<double>(std::fabs(x[i] - y[i])));
+                if (x[i] > x[best]) best = i;
+                if (y[i] > y[best_gpu]) best_gpu = i;
+            }
+            const double bound = tol_ * std::max(1.0, max_abs);
+            worst_ = std::max(worst_, max_diff / std::max(1.0, max_abs));
+            if (!(max_diff <= bound)) {
+                fail(name_ + ": step " + std::to_string(steps_) + " logits row " + std::to_string(k) + " differs by " + std::to_string(max_diff) +
+                     " (bound " + std::to_string(bound) + ")");
+                return {};
+            }
+            double second = -INFINITY;
+            for (int i = 0; i < n_vocab_; ++i) {
+                if (i != best) second = std::max(second, static_cast<double>(x[i]));
+            }
+            if (best_gpu != best && x[best] - second > 2 * bound) {
+                fail(name_ + ": step " + std::to_string(steps_) + " greedy token " + std::to_string(best_gpu) + " on CUDA, " + std::to_string(best) +
+                     " on the CPU");
+                return {};
+            }
+        }
+        ++steps_;
+        return a;
+    }
+    double worst() const { return worst_; }
+
+  private:
+    std::string name_;
+    Backend &cpu_, &cuda_;
+    int n_vocab_;
+    double tol_, worst_ = 0;
+    int steps_ = 0;
+};
+
+int argmax_of(const std::vector<float> &logits, int row, int n_vocab) {
+    const float *x = logits.data() + static_cast<size_t>(row) * n_vocab;
+    return static_cast<int>(std::max_element(x, x + n_vocab) - x);
+}
+
+bool seq_create(Backend &cpu, Backend &cuda, int32_t *seq) {
+    int32_t a = -1, b = -1;
+    if (lmrt_seq_create(cpu.ctx, &a, nullptr) != LMRT_OK || lmrt_seq_create(cuda.ctx, &b, nullptr) != LMRT_OK || a != b) return false;
+    *seq = a;
+    return true;
+}
+
+void prompt_rows(std::vector<lmrt_batch_row> *rows, int32_t seq, int pos0, int n, int n_vocab, int salt, bool logits_last) {
+    for (int i = 0; i < n; ++i) {
+        const int32_t token = static_cast<int32_t>(3 + (static_cast<int64_t>(pos0 + i) * 7919 + salt) % (n_vocab - 3));
+        rows->push_back({seq, token, pos0 + i, logits_last && i + 1 == n ? LMRT_ROW_LOGITS : 0});
+    }
+}
+
+void compare_model(const std::string &path) {
+    Backend cpu, cuda;
+    if (!open(path, LMRT_BACKEND_CPU, &cpu) || !open(path, LMRT_BACKEND_CUDA, &cuda)) return;
+    lmrt_model_info info{};
+    lmrt_model_info_get(cuda.model, &info);
+    if (info.backend != LMRT_BACKEND_CUDA) {
+        fail(path + ": asked for CUDA, runs on the CPU");
+        return;
+    }
+    const int V = static_cast<int>(info.n_vocab);
+    const std::string name = path.substr(path.rfind('/') + 1);
+    const bool quantised = name.find("q4") != std::string::npos || name.find("q8") != std::string::npos || name.find("q6") != std::string::npos ||
+                           name.find("q5") != std::string::npos;
+    Pair pair(name, cpu, cuda, V, quantised);
+    const int failed_before = failures;
+
+    // a prompt with logits on two rows, then greedy decoding
+    int32_t a, b, c;
+    if (!seq_create(cpu, cuda, &a)) return fail(name + ": sequence ids differ");
+    std::vector<lmrt_batch_row> rows;
+    prompt_rows(&rows, a, 0, 37, V, 1, true);
+    rows[10].flags = LMRT_ROW_LOGITS;
+    std::vector<float> logits = pair.step(rows);
+    if (logits.empty()) return;
+    int pos = 37, token = argmax_of(logits, 1, V);
+    for (int i = 0; i < 12; ++i, ++pos) {
+        logits = pair.step({{a, token, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}});
+        if (logits.empty()) return;
+        token = argmax_of(logits, 0, V);
+    }
+    // a fork in the middle of a block: the first write copies the shared block
+    if (lmrt_seq_fork(cpu.ctx, a, &b, nullptr) != LMRT_OK) return fail(name + ": CPU fork");
+    int32_t b_cuda = -1;
+    if (lmrt_seq_fork(cuda.ctx, a, &b_cuda, nullptr) != LMRT_OK || b_cuda != b) return fail(name + ": CUDA fork");
+    int token_b = (token + 1) % V;
+    for (int i = 0; i < 6; ++i, ++pos) {
+        logits = pair.step({{a, token, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}, {b, token_b, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}});
+        if (logits.empty()) return;
+        token = argmax_of(logits, 0, V);
+        token_b = argmax_of(logits, 1, V);
+    }
+    // a new prompt in two chunks, each sharing its step with decode rows
+    if (!seq_create(cpu, cuda, &c)) return fail(name + ": sequence ids differ");
+    rows.clear();
+    prompt_rows(&rows, c, 0, 40, V, 2, true);
+    rows.push_back({a, token, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE});
+    if (pair.step(rows).empty()) return;
+    rows.clear();
+    rows.push_back({b, token_b, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE});
+    prompt_rows(&rows, c, 40, 30, V, 2, true);
+    if (pair.step(rows).empty()) return;
+    // a long prompt (past a sliding window's), then a truncation and decoding on
+    rows.clear();
+    prompt_rows(&rows, c, 70, 64, V, 3, true);
+    if ((logits = pair.step(rows)).empty()) return;
+    if (lmrt_seq_truncate(cpu.ctx, a, 40, nullptr) != LMRT_OK || lmrt_seq_truncate(cuda.ctx, a, 40, nullptr) != LMRT_OK) {
+        return fail(name + ": truncate");
+    }
+    token = argmax_of(logits, 0, V);
+    for (int p = 40; p < 44; ++p) {
+        if ((logits = pair.step({{a, token, p, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}})).empty()) return;
+        token = argmax_of(logits, 0, V);
+    }
+    if (failures == failed_before) {
+        std::printf("  %-40s on %s: logits within %.2g of the CPU's (relative to max(1, |logits|))\n", name.c_str(), info.device.data,
+                    pair.worst());
+    }
+}
+
+std::vector<std::string> models() {
+    std::vector<std::string> paths;
+    const char *env = std::getenv("LMRT_TEST_MODELS");
+    const std::string dir = env != nullptr && *env != '\0' ? env : "../shared/models";
+    struct stat st;
+    if (::stat((dir + "/stories260K-f32.gguf").c_str(), &st) == 0) {
+        for (const char *q : {"f32", "f16", "q8_0", "q4_0"}) paths.push_back(dir + "/stories260K-" + q + ".gguf");
+    } else {
+        std::printf("  SKIPPED the real models: none in '%s' (set LMRT_TEST_MODELS)\n", dir.c_str());
+    }
+    const char *synth = std::getenv("LMRT_CUDA_SYNTH_MODELS");
+    if (synth != nullptr && *synth != '\0') {
+        if (DIR *d = opendir(synth)) {
+            std::vector<std::string> found;
+            while (dirent *e = readdir(d)) {
+                const std::string f = e->d_name;
+                if (f.size() > 5 && f.compare(f.size() - 5, 5, ".gguf") == 0) found.push_back(std::string(synth) + "/" + f);
+            }
+            closedir(d);
+            std::sort(found.begin(), found.end());
+            paths.insert(paths.end(), found.begin(), found.end());
+        }
+    } else {
+        std::printf("  no synthetic models (LMRT_CUDA_SYNTH_MODELS unset): K-quants, BF16, Qwen and sliding windows not covered\n");
+    }
+    return paths;
+}
+
+} // namespace
+
+void cuda_model_matches_the_cpu_backend() {
+    const std::vector<std::string> paths = models();
+    if (paths.empty()) return fail("no models to compare");
+    for (const std::string &path : paths) compare_model(path);
+}
+
+} // namespace lmrt_cuda_test
