@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 
 import { InvalidArgumentError } from '../errors.js';
 import type { GenerateOptions } from '../generation/options.js';
-import { loadModel, type KvCacheType, type Model } from '../model/model.js';
+import { loadModel, type Backend, type KvCacheType, type Model } from '../model/model.js';
 import { parseModelSource } from '../pull/source.js';
 import { pullModel } from '../pull/pull.js';
 import type { Flag, FlagValues } from './flags.js';
@@ -17,6 +17,8 @@ export const MODEL_FLAGS: readonly Flag[] = [
   { name: 'threads', short: 't', value: 'N', help: 'compute threads (default: physical cores)' },
   { name: 'context-size', short: 'c', value: 'N', help: 'KV cache capacity in tokens (default: the model\'s, at most 4096)' },
   { name: 'kv-cache-type', value: 'type', help: 'how the KV cache stores keys and values: f16 (default), bf16 or q8_0 (half the memory)' },
+  { name: 'backend', value: 'name', help: 'where the model runs: auto (default: CUDA when available, else the CPU), cpu or cuda' },
+  { name: 'gpu-layers', value: 'N', help: 'with CUDA, layers on the GPU (default all; the CUDA backend runs whole models)' },
   { name: 'cache-dir', value: 'dir', help: 'where models named by URL or hf: are kept (default ~/.cache/lmrt/models)' },
 ];
 
@@ -139,8 +141,15 @@ export async function openModel(name: string | undefined, values: FlagValues, io
     if (kvCacheType !== undefined && !['f16', 'bf16', 'q8_0'].includes(String(kvCacheType))) {
       throw new InvalidArgumentError(`--kv-cache-type must be f16, bf16 or q8_0, got '${String(kvCacheType)}'`);
     }
+    const backend = values.backend;
+    if (backend !== undefined && !['auto', 'cpu', 'cuda'].includes(String(backend))) {
+      throw new InvalidArgumentError(`--backend must be auto, cpu or cuda, got '${String(backend)}'`);
+    }
+    const gpuLayers = num('gpu-layers', values['gpu-layers'], true);
     return await loadModel(path, {
       ...(threads !== undefined ? { threads } : {}),
+      ...(backend !== undefined ? { backend: String(backend) as Backend } : {}),
+      ...(gpuLayers !== undefined ? { gpuLayers } : {}),
       ...(contextSize !== undefined ? { contextSize } : {}),
       ...(kvCacheType !== undefined ? { kvCacheType: String(kvCacheType) as KvCacheType } : {}),
       ...extra,

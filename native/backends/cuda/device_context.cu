@@ -124,7 +124,11 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
                       why, "copying a shared KV block");
     }
     const int forwarded = forward(step, why);
-    if (forwarded != LMRT_OK) return forwarded;
+    if (forwarded != LMRT_OK) {
+        cudaStreamSynchronize(stream_); // what was queued still reads the staging buffers the next step refills
+        cudaGetLastError();
+        return forwarded;
+    }
     LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "running a step");
     return LMRT_OK;
 }
