@@ -25,6 +25,7 @@ function run(cmd, args, env = process.env) {
 /** The synthetic models of the whole-model test: name -> synthModel options. */
 export const CUDA_TEST_MODELS = {
   'llama-tiny-q4_k_m.gguf': { type: 'Q4_K', tensorTypes: { 'attn_v.weight': 'Q6_K', 'ffn_down.weight': 'Q6_K', 'token_embd.weight': 'Q6_K' } },
+  'llama-tiny-q5_k_m.gguf': { type: 'Q5_K', tensorTypes: { 'attn_v.weight': 'Q6_K', 'ffn_down.weight': 'Q6_K', 'token_embd.weight': 'Q6_K' } },
   'llama-tiny-bf16.gguf': { type: 'BF16' },
   'llama-tiny-f16-window48.gguf': { type: 'F16', slidingWindow: 48 },
   'qwen2-tiny-q8_0.gguf': { arch: 'qwen2', type: 'Q8_0' },

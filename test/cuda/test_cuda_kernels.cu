@@ -62,7 +62,7 @@ bool encode(uint32_t type, std::mt19937 &rng, int64_t n, int64_t rows, std::vect
            lmrt_dequantize_row(type, w->data(), decoded->data(), decoded->size(), nullptr) == LMRT_OK;
 }
 
-const uint32_t kMatrixTypes[] = {LMRT_TYPE_F32, LMRT_TYPE_F16, LMRT_TYPE_BF16, LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q6_K};
+const uint32_t kMatrixTypes[] = {LMRT_TYPE_F32, LMRT_TYPE_F16, LMRT_TYPE_BF16, LMRT_TYPE_Q8_0, LMRT_TYPE_Q4_0, LMRT_TYPE_Q4_K, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K};
 
 // Row lengths per type: short rows, long rows, and for the float types
 // lengths that are not a multiple of 8 (tails, unaligned rows).

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "../../kernels/cuda/add.cuh"
@@ -23,7 +24,13 @@ constexpr int kRowArrays = 6;
 } // namespace
 
 DeviceContext::~DeviceContext() {
+    drop_graphs();
     if (stream_ != nullptr) cudaStreamDestroy(stream_);
+}
+
+void DeviceContext::drop_graphs() {
+    for (auto &g : graphs_) cudaGraphExecDestroy(g.second);
+    graphs_.clear();
 }
 
 size_t DeviceContext::bytes() const {
@@ -47,6 +54,8 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
     }
     LMRT_CUDA_TRY(cudaSetDevice(hp.device), why, "selecting the device");
     LMRT_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), why, "creating a stream");
+    const char *graphs = std::getenv("LMRT_CUDA_GRAPHS");
+    graphs_enabled_ = graphs == nullptr || std::strcmp(graphs, "0") != 0;
 
     kv_.n_layer = hp.n_layer;
     kv_.n_head_kv = hp.n_head_kv;
@@ -84,6 +93,7 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
 int DeviceContext::ensure_tables(size_t n, const Why &why) {
     if (n * sizeof(int32_t) <= tables_.bytes()) return LMRT_OK;
     LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "waiting for the previous step");
+    drop_graphs(); // they read the tables where they were
     const size_t bytes = std::max(n, 2 * tables_.bytes() / sizeof(int32_t)) * sizeof(int32_t);
     LMRT_CUDA_TRY(tables_.allocate(bytes), why, "allocating block tables");
     LMRT_CUDA_TRY(staging_tables_.allocate(bytes), why, "allocating pinned block tables");
@@ -123,17 +133,74 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
         LMRT_CUDA_TRY(cudaMemcpyAsync(kv_.pool + to * block_run, kv_.pool + from * block_run, block_run, cudaMemcpyDeviceToDevice, stream_),
                       why, "copying a shared KV block");
     }
-    const int forwarded = forward(step, why);
-    if (forwarded != LMRT_OK) {
+    // the attention span rounded up to whole splits: the kernels' shapes depend on nothing finer
+    const int max_span = static_cast<int>(std::min<uint32_t>(desc_.max_span, (step.max_span + kAttentionChunk - 1) / kAttentionChunk * kAttentionChunk));
+    const int n_logits = static_cast<int>(step.n_logit_rows);
+    const size_t V = static_cast<size_t>(m_.hp.n_vocab);
+    int status_run = LMRT_OK;
+    cudaGraphExec_t graph = graphs_enabled_ && T <= kGraphRows && n_logits <= logit_slice_ ? graph_for(step, max_span, why) : nullptr;
+    if (graph != nullptr) {
+        const cudaError_t e = cudaGraphLaunch(graph, stream_);
+        if (e != cudaSuccess) status_run = why.cuda(e, "running a step's graph");
+        if (status_run == LMRT_OK && n_logits > 0) {
+            const cudaError_t c = cudaMemcpyAsync(step.logits, logits_.get(), static_cast<size_t>(n_logits) * V * sizeof(float), cudaMemcpyDeviceToHost, stream_);
+            if (c != cudaSuccess) status_run = why.cuda(c, "copying logits");
+        }
+    } else {
+        status_run = layers(step, max_span, why);
+        for (int r0 = 0; status_run == LMRT_OK && r0 < n_logits; r0 += logit_slice_) {
+            const int n = std::min(logit_slice_, n_logits - r0);
+            status_run = output(r0, n, why);
+            if (status_run != LMRT_OK) break;
+            const cudaError_t c = cudaMemcpyAsync(step.logits + static_cast<size_t>(r0) * V, logits_.get(), static_cast<size_t>(n) * V * sizeof(float),
+                                                  cudaMemcpyDeviceToHost, stream_);
+            if (c != cudaSuccess) status_run = why.cuda(c, "copying logits");
+        }
+    }
+    if (status_run != LMRT_OK) {
         cudaStreamSynchronize(stream_); // what was queued still reads the staging buffers the next step refills
         cudaGetLastError();
-        return forwarded;
+        return status_run;
     }
     LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "running a step");
     return LMRT_OK;
 }
 
-int DeviceContext::forward(const lmrt_cuda_step &step, const Why &why) {
+cudaGraphExec_t DeviceContext::graph_for(const lmrt_cuda_step &step, int max_span, const Why &why) {
+    const std::tuple<int, int, int> key{static_cast<int>(step.n_rows), static_cast<int>(step.n_logit_rows), max_span};
+    const auto found = graphs_.find(key);
+    if (found != graphs_.end()) return found->second;
+    if (graphs_.size() >= 64) drop_graphs(); // a long-lived server meets few shapes; start over rather than grow
+    if (cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+        cudaGetLastError();
+        return nullptr;
+    }
+    int status = layers(step, max_span, why);
+    if (status == LMRT_OK && step.n_logit_rows > 0) status = output(0, static_cast<int>(step.n_logit_rows), why);
+    cudaGraph_t graph = nullptr;
+    const cudaError_t ended = cudaStreamEndCapture(stream_, &graph);
+    cudaGraphExec_t exec = nullptr;
+    const bool ok = status == LMRT_OK && ended == cudaSuccess && graph != nullptr && cudaGraphInstantiateWithFlags(&exec, graph, 0) == cudaSuccess;
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    cudaGetLastError();
+    if (!ok) {
+        // capture failed (the kernels are launched directly instead); nothing ran
+        if (exec != nullptr) cudaGraphExecDestroy(exec);
+        return nullptr;
+    }
+    graphs_.emplace(key, exec);
+    return exec;
+}
+
+int DeviceContext::output(int r0, int n, const Why &why) {
+    const lmrt_cuda_model_desc &hp = m_.hp;
+    LMRT_CUDA_TRY(matvec(m_.output.type, m_.output.data, hp.n_embd, hp.n_vocab, cur_ + static_cast<size_t>(r0) * hp.n_embd, hp.n_embd,
+                         logits_.get<float>(), hp.n_vocab, n, stream_),
+                  why, "computing logits");
+    return LMRT_OK;
+}
+
+int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &why) {
     const lmrt_cuda_model_desc &hp = m_.hp;
     const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
     const int QD = H * D, KD = hp.n_head_kv * D;
@@ -150,7 +217,7 @@ int DeviceContext::forward(const lmrt_cuda_step &step, const Why &why) {
     rows.tables = tables_.get<int32_t>();
     rows.table_offset = dev.table_offset;
     rows.T = T;
-    rows.max_span = static_cast<int>(step.max_span);
+    rows.max_span = max_span;
     float *x = x_, *o = tmp_;
     for (int il = 0; il < hp.n_layer; ++il) {
         const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
@@ -190,18 +257,7 @@ int DeviceContext::forward(const lmrt_cuda_step &step, const Why &why) {
         STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
     }
     const int n_logits = static_cast<int>(step.n_logit_rows);
-    if (n_logits == 0) return LMRT_OK;
-    STEP(rms_norm(x, m_.output_norm.f32(), cur_, n_logits, E, hp.norm_eps, stream_), "normalising");
-    const size_t V = static_cast<size_t>(hp.n_vocab);
-    for (int r0 = 0; r0 < n_logits; r0 += logit_slice_) {
-        const int n = std::min(logit_slice_, n_logits - r0);
-        STEP(matvec(m_.output.type, m_.output.data, E, hp.n_vocab, cur_ + static_cast<size_t>(r0) * E, E, logits_.get<float>(), hp.n_vocab, n,
-                    stream_),
-             "computing logits");
-        STEP(cudaMemcpyAsync(step.logits + static_cast<size_t>(r0) * V, logits_.get(), static_cast<size_t>(n) * V * sizeof(float),
-                             cudaMemcpyDeviceToHost, stream_),
-             "copying logits");
-    }
+    if (n_logits > 0) STEP(rms_norm(x, m_.output_norm.f32(), cur_, n_logits, E, hp.norm_eps, stream_), "normalising");
 #undef STEP
     return LMRT_OK;
 }

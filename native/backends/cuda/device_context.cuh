@@ -4,9 +4,19 @@
 // host memory. Block tables stay with the engine's KvCache; each step
 // brings the tables of its sequences and the copy-on-write block copies
 // the cache decided on.
+//
+// Steps of up to kGraphRows rows (decoding) replay a CUDA graph of their
+// kernels, captured once per shape (rows, logit rows, attention splits):
+// a decode step launches hundreds of small kernels, and one graph launch
+// costs what a few of them do. What changes from step to step lives in
+// device buffers the graph reads (tokens, positions, tables), uploaded
+// before it runs. LMRT_CUDA_GRAPHS=0 launches the kernels one by one.
 #pragma once
 
 #include <cuda_runtime.h>
+
+#include <map>
+#include <tuple>
 
 #include "../../kernels/cuda/paged_kv.cuh"
 #include "abi.h"
@@ -26,6 +36,8 @@ class DeviceContext {
     int step(const lmrt_cuda_step &step, const Why &why);
     size_t bytes() const;
 
+    static constexpr int kGraphRows = 64;
+
   private:
     // The per-step integers, laid out alike in pinned and device memory.
     struct RowArrays {
@@ -33,7 +45,15 @@ class DeviceContext {
     };
     RowArrays row_arrays(int32_t *base) const;
     int ensure_tables(size_t n, const Why &why);
-    int forward(const lmrt_cuda_step &step, const Why &why);
+    // The kernels of a step, on stream_: the layers, then the final norm of
+    // the logit rows into cur_.
+    int layers(const lmrt_cuda_step &step, int max_span, const Why &why);
+    // Logits of rows r0 .. r0 + n - 1 of cur_ into logits_ (n <= logit_slice_).
+    int output(int r0, int n, const Why &why);
+    // The graph of a step's shape, captured on first use (null on failure:
+    // the step then launches its kernels directly).
+    cudaGraphExec_t graph_for(const lmrt_cuda_step &step, int max_span, const Why &why);
+    void drop_graphs();
 
     const DeviceModel &m_;
     lmrt_cuda_context_desc desc_{};
@@ -45,6 +65,8 @@ class DeviceContext {
           *og_ = nullptr, *ffn_a_ = nullptr, *ffn_b_ = nullptr;
     int logit_slice_ = 0; // rows of logits computed per output product
     size_t partial_floats_ = 0;
+    bool graphs_enabled_ = true;
+    std::map<std::tuple<int, int, int>, cudaGraphExec_t> graphs_; // (rows, logit rows, attention span rounded to splits)
 };
 
 } // namespace lmrt::cuda

@@ -57,7 +57,7 @@ int DeviceModel::create(const lmrt_cuda_model_desc &desc, const Why &why) {
             const char *type = u.from->type_name != nullptr ? u.from->type_name : "unknown";
             return why.fail(LMRT_E_GGUF_UNSUPPORTED, "the CUDA backend cannot run tensor %s: type %s with rows of %lld values%s", u.name.c_str(),
                             type, static_cast<long long>(u.from->ne[0]),
-                            u.matrix ? " (it reads F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K)" : " (norm weights and biases must be F32)");
+                            u.matrix ? " (it reads F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K)" : " (norm weights and biases must be F32)");
         }
         total += aligned(u.from->bytes);
     }

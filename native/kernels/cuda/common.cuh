@@ -30,6 +30,14 @@ struct BlockQ4_K {
 };
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K layout");
 
+struct BlockQ5_K {
+    __half d, dmin;
+    uint8_t scales[12]; // as Q4_K's
+    uint8_t qh[32];     // bit c of byte l: the fifth bit of value 32c + l
+    uint8_t qs[128];
+};
+static_assert(sizeof(BlockQ5_K) == 176, "Q5_K layout");
+
 struct BlockQ6_K {
     uint8_t ql[128], qh[64];
     int8_t scales[16];
@@ -42,21 +50,36 @@ __device__ inline float bf16_to_float(uint16_t v) { return __uint_as_float(stati
 
 // Values 8j .. 8j + 7 of a 256-value K-quant super-block, as core/quant.cpp
 // decodes them.
+// Sub-block `sub`'s 6-bit scale and min of a Q4_K/Q5_K scales array (core/quant.h's unpack_scale_min_k4).
+__device__ inline void scale_min_k4(const uint8_t *scales, int sub, int *sc, int *m) {
+    if (sub < 4) {
+        *sc = scales[sub] & 63;
+        *m = scales[sub + 4] & 63;
+    } else {
+        *sc = (scales[sub + 4] & 0xF) | ((scales[sub - 4] >> 6) << 4);
+        *m = (scales[sub + 4] >> 4) | ((scales[sub] >> 6) << 4);
+    }
+}
+
 __device__ inline void decode8(const BlockQ4_K &b, int j, float out[8]) {
     const int v0 = 8 * j, chunk = v0 / 64, within = v0 % 64, sub = 2 * chunk + (within >= 32 ? 1 : 0);
-    const uint8_t *scales = b.scales;
     int sc, m;
-    if (sub < 4) {
-        sc = scales[sub] & 63;
-        m = scales[sub + 4] & 63;
-    } else {
-        sc = (scales[sub + 4] & 0xF) | ((scales[sub - 4] >> 6) << 4);
-        m = (scales[sub + 4] >> 4) | ((scales[sub] >> 6) << 4);
-    }
+    scale_min_k4(b.scales, sub, &sc, &m);
     const float d = __half2float(b.d) * static_cast<float>(sc), dm = __half2float(b.dmin) * static_cast<float>(m);
     const uint8_t *q = b.qs + 32 * chunk + within % 32;
     const int shift = within >= 32 ? 4 : 0;
     for (int i = 0; i < 8; ++i) out[i] = d * static_cast<float>((q[i] >> shift) & 0xF) - dm;
+}
+
+__device__ inline void decode8(const BlockQ5_K &b, int j, float out[8]) {
+    const int v0 = 8 * j, chunk = v0 / 64, within = v0 % 64, sub = 2 * chunk + (within >= 32 ? 1 : 0);
+    int sc, m;
+    scale_min_k4(b.scales, sub, &sc, &m);
+    const float d = __half2float(b.d) * static_cast<float>(sc), dm = __half2float(b.dmin) * static_cast<float>(m);
+    const int l = within % 32;
+    const uint8_t *q = b.qs + 32 * chunk + l, *qh = b.qh + l;
+    const int shift = within >= 32 ? 4 : 0;
+    for (int i = 0; i < 8; ++i) out[i] = d * static_cast<float>(((q[i] >> shift) & 0xF) + (((qh[i] >> sub) & 1) << 4)) - dm;
 }
 
 __device__ inline void decode8(const BlockQ6_K &b, int j, float out[8]) {

@@ -1,6 +1,6 @@
 // Decode's matrix-vector products on the device: y[t][o] = weight row o .
 // x[t] for `rows` rows of n values stored in a GGUF type (F32, F16, BF16,
-// Q8_0, Q4_0, Q4_K, Q6_K; the device reads the file's blocks as they are)
+// Q8_0, Q4_0, Q4_K, Q5_K, Q6_K; the device reads the file's blocks as they are)
 // and T inputs in f32. One warp per weight row and up to kMatvecColumns
 // inputs: the lanes read consecutive runs of 8 values, so a warp's loads
 // cover one stretch of memory, and each weight byte is read once per

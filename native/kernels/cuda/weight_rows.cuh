@@ -88,6 +88,13 @@ struct Q4_KRow {
     }
 };
 
+struct Q5_KRow {
+    static constexpr bool kTail = false;
+    __device__ static void decode(const uint8_t *row, int64_t u, float w[kRowUnit]) {
+        decode8(reinterpret_cast<const BlockQ5_K *>(row)[u / 32], static_cast<int>(u % 32), w);
+    }
+};
+
 struct Q6_KRow {
     static constexpr bool kTail = false;
     __device__ static void decode(const uint8_t *row, int64_t u, float w[kRowUnit]) {
@@ -119,6 +126,9 @@ template <typename Fn> cudaError_t with_row_type(uint32_t type, int64_t n, Fn fn
     case LMRT_TYPE_Q4_K:
         if (n % 256 != 0) break;
         return fn(Q4_KRow{}, nb256 * sizeof(BlockQ4_K));
+    case LMRT_TYPE_Q5_K:
+        if (n % 256 != 0) break;
+        return fn(Q5_KRow{}, nb256 * sizeof(BlockQ5_K));
     case LMRT_TYPE_Q6_K:
         if (n % 256 != 0) break;
         return fn(Q6_KRow{}, nb256 * sizeof(BlockQ6_K));
