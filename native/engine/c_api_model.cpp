@@ -128,7 +128,7 @@ lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits) {
         }
         const int first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
         const int32_t slot = table[static_cast<size_t>(row.pos / bs)] * bs + row.pos % bs;
-        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset};
+        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset, row.decode ? 1 : 0};
     }
     uint32_t max_span = 1;
     for (uint32_t i = 0; i < n; ++i) {

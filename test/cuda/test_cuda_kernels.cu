@@ -17,6 +17,7 @@
 #include "../../native/kernels/cuda/argmax.cuh"
 #include "../../native/kernels/cuda/attention.cuh"
 #include "../../native/kernels/cuda/embedding.cuh"
+#include "../../native/kernels/cuda/gemm.cuh"
 #include "../../native/kernels/cuda/matvec.cuh"
 #include "../../native/kernels/cuda/paged_kv.cuh"
 #include "../../native/kernels/cuda/rms_norm.cuh"
@@ -117,6 +118,20 @@ void matvec_matches_the_reference() {
                         }
                     }
                 }
+                // through an index (the inputs in reverse order), each input's output lands in its own row, the same bits
+                std::vector<int32_t> reversed(static_cast<size_t>(T));
+                for (int t = 0; t < T; ++t) reversed[static_cast<size_t>(t)] = T - 1 - t;
+                DeviceBuffer di(reversed.size() * 4), dyi(static_cast<size_t>(y_stride * T) * 4);
+                CUDA_OK(cudaMemcpy(di.p, reversed.data(), reversed.size() * 4, cudaMemcpyHostToDevice));
+                CUDA_OK(cudaMemcpy(dyi.p, y.data(), y.size() * 4, cudaMemcpyHostToDevice)); // the padding as the first call left it
+                CUDA_OK(lmrt::cuda::matvec(type, dw.p, n, rows, dx.as<float>(), x_stride, dyi.as<float>(), y_stride, T, nullptr, di.as<int32_t>()));
+                std::vector<float> yi(y.size());
+                CUDA_OK(cudaMemcpy(yi.data(), dyi.p, yi.size() * 4, cudaMemcpyDeviceToHost));
+                ++checks;
+                if (std::memcmp(yi.data(), y.data(), y.size() * 4) != 0) {
+                    fail(std::string("matvec ") + layout.name + " n=" + std::to_string(n) + ": indexed inputs differ from the same inputs in order");
+                    return;
+                }
                 // a row's result does not depend on the batch it is in: the last input alone gives the same bits
                 CUDA_OK(lmrt::cuda::matvec(type, dw.p, n, rows, dx.as<float>() + (T - 1) * x_stride, x_stride, dy1.as<float>(), rows, 1, nullptr));
                 std::vector<float> alone(static_cast<size_t>(rows));
@@ -124,6 +139,85 @@ void matvec_matches_the_reference() {
                 ++checks;
                 if (std::memcmp(alone.data(), y.data() + (T - 1) * y_stride, alone.size() * 4) != 0) {
                     fail(std::string("matvec ") + layout.name + " n=" + std::to_string(n) + ": an input's result depends on its batch");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+void gemm_matches_the_reference() {
+    std::mt19937 rng(20);
+    for (uint32_t type : kMatrixTypes) {
+        lmrt_type_layout layout;
+        lmrt_type_layout_get(type, &layout);
+        if (!lmrt::cuda::gemm_supports(type, 256)) continue; // F32 stays with matvec
+        for (const int64_t n : {256, 2048}) {
+            for (const auto &shape : {std::pair<int64_t, int>{70, 37}, {130, 100}, {5, 1}}) {
+                const int64_t rows = shape.first;
+                const int T = shape.second;
+                const int64_t x_stride = n + 4, y_stride = rows + 2;
+                std::vector<uint8_t> w;
+                std::vector<float> decoded;
+                if (!encode(type, rng, n, rows, &w, &decoded)) {
+                    fail(std::string(layout.name) + ": reference codec");
+                    return;
+                }
+                // the batch's rows in a shuffled order through an index (T + 3 rows of x, some not used)
+                const int X = T + 3;
+                const std::vector<float> x = random_floats(rng, static_cast<size_t>(x_stride * X), 1.0f);
+                std::vector<int32_t> index(static_cast<size_t>(X));
+                for (int i = 0; i < X; ++i) index[static_cast<size_t>(i)] = i;
+                std::shuffle(index.begin(), index.end(), rng);
+                index.resize(static_cast<size_t>(T));
+                DeviceBuffer dw(w.size()), dx(x.size() * 4), dy(static_cast<size_t>(y_stride * X) * 4), di(index.size() * 4);
+                CUDA_OK(cudaMemcpy(dw.p, w.data(), w.size(), cudaMemcpyHostToDevice));
+                CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+                CUDA_OK(cudaMemcpy(di.p, index.data(), index.size() * 4, cudaMemcpyHostToDevice));
+                CUDA_OK(cudaMemset(dy.p, 0xff, static_cast<size_t>(y_stride * X) * 4));
+                CUDA_OK(lmrt::cuda::gemm(type, dw.p, n, rows, dx.as<float>(), x_stride, dy.as<float>(), y_stride, T, nullptr, di.as<int32_t>()));
+                std::vector<float> y(static_cast<size_t>(y_stride * X));
+                CUDA_OK(cudaMemcpy(y.data(), dy.p, y.size() * 4, cudaMemcpyDeviceToHost));
+                // inputs rounded to f16 (bf16 for BF16 weights), quantised weights decoded to f16, sums in f32
+                const double rounding = type == LMRT_TYPE_BF16 ? std::ldexp(1.0, -8) : std::ldexp(1.0, -10);
+                for (int t = 0; t < T; ++t) {
+                    const int src = index[static_cast<size_t>(t)];
+                    const float *xt = x.data() + src * x_stride;
+                    for (int64_t o = 0; o < rows; ++o, ++checks) {
+                        double want = 0, mag = 0;
+                        for (int64_t i = 0; i < n; ++i) {
+                            want += static_cast<double>(decoded[o * n + i]) * xt[i];
+                            mag += std::fabs(static_cast<double>(decoded[o * n + i]) * xt[i]);
+                        }
+                        const double tol = (rounding + static_cast<double>(n) * std::ldexp(1.0, -23)) * mag + 1e-5;
+                        const float got = y[src * y_stride + o];
+                        if (!(std::fabs(got - want) <= tol)) {
+                            fail(std::string("gemm ") + layout.name + " n=" + std::to_string(n) + " rows=" + std::to_string(rows) + " T=" +
+                                 std::to_string(T) + " input " + std::to_string(t) + " row " + std::to_string(o) + ": " + std::to_string(got) +
+                                 " vs " + std::to_string(want));
+                            return;
+                        }
+                    }
+                }
+                // rows not in the index stay untouched (NaN)
+                for (int r = 0; r < X; ++r) {
+                    if (std::find(index.begin(), index.end(), r) != index.end()) continue;
+                    ++checks;
+                    if (y[r * y_stride] == y[r * y_stride]) {
+                        fail(std::string("gemm ") + layout.name + ": wrote row " + std::to_string(r) + ", which is not in the index");
+                        return;
+                    }
+                }
+                // an input alone gives the bits it gives in the batch
+                const int32_t last = index.back();
+                DeviceBuffer di1(4), dy1(static_cast<size_t>(y_stride * X) * 4);
+                CUDA_OK(cudaMemcpy(di1.p, &last, 4, cudaMemcpyHostToDevice));
+                CUDA_OK(lmrt::cuda::gemm(type, dw.p, n, rows, dx.as<float>(), x_stride, dy1.as<float>(), y_stride, 1, nullptr, di1.as<int32_t>()));
+                std::vector<float> alone(static_cast<size_t>(rows));
+                CUDA_OK(cudaMemcpy(alone.data(), dy1.as<float>() + last * y_stride, alone.size() * 4, cudaMemcpyDeviceToHost));
+                ++checks;
+                if (std::memcmp(alone.data(), y.data() + last * y_stride, alone.size() * 4) != 0) {
+                    fail(std::string("gemm ") + layout.name + " n=" + std::to_string(n) + ": an input's result depends on its batch");
                     return;
                 }
             }
@@ -514,6 +608,7 @@ int main() {
         const char *name;
         void (*run)();
     } tests[] = {{"matvec_matches_the_reference", matvec_matches_the_reference},
+                   {"gemm_matches_the_reference", gemm_matches_the_reference},
                    {"embedding_matches_the_reference", embedding_matches_the_reference},
                    {"adds_and_gathers_are_exact", adds_and_gathers_are_exact},
                    {"kv_store_writes_f16_rows_to_their_slots", kv_store_writes_f16_rows_to_their_slots},

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LMRT_CUDA_ABI_VERSION 2
+#define LMRT_CUDA_ABI_VERSION 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,10 +49,12 @@ typedef struct lmrt_cuda_context_desc {
 
 /* One batch row: its token and position, the first position it attends to
  * (0, or the start of a sliding window), where its K/V go (block *
- * block_size + row in block) and where its sequence's block table starts
- * in lmrt_cuda_step.tables. */
+ * block_size + row in block), where its sequence's block table starts in
+ * lmrt_cuda_step.tables, and whether it is a decoded token (LMRT_ROW_DECODE:
+ * its matrix products take the single-row kernels, a prompt row's the
+ * batched ones, whatever else shares the step). */
 typedef struct lmrt_cuda_row {
-    int32_t token, pos, first, slot, table_offset;
+    int32_t token, pos, first, slot, table_offset, decode;
 } lmrt_cuda_row;
 
 typedef struct lmrt_cuda_step {

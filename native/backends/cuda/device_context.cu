@@ -6,6 +6,7 @@
 #include "../../kernels/cuda/add.cuh"
 #include "../../kernels/cuda/attention.cuh"
 #include "../../kernels/cuda/embedding.cuh"
+#include "../../kernels/cuda/gemm.cuh"
 #include "../../kernels/cuda/matvec.cuh"
 #include "../../kernels/cuda/rms_norm.cuh"
 #include "../../kernels/cuda/rope.cuh"
@@ -19,7 +20,7 @@ namespace {
 // Scratch budgets: the output product's logits and attention's partial sums
 // are computed in slices of rows that fit these.
 constexpr size_t kLogitBytes = 64u << 20, kPartialBytes = 64u << 20;
-constexpr int kRowArrays = 6;
+constexpr int kRowArrays = 10;
 
 } // namespace
 
@@ -39,7 +40,8 @@ size_t DeviceContext::bytes() const {
 
 DeviceContext::RowArrays DeviceContext::row_arrays(int32_t *base) const {
     const size_t R = desc_.max_rows;
-    return RowArrays{base, base + R, base + 2 * R, base + 3 * R, base + 4 * R, base + 5 * R};
+    return RowArrays{base, base + R, base + 2 * R, base + 3 * R, base + 4 * R, base + 5 * R, base + 6 * R, base + 7 * R, base + 8 * R,
+                     base + 9 * R};
 }
 
 int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
@@ -122,6 +124,17 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
         host.table_offset[t] = r.table_offset;
     }
     std::memcpy(host.logit_rows, step.logit_rows, step.n_logit_rows * sizeof(int32_t));
+    n_decode_ = n_decode_logits_ = 0;
+    n_logits_ = static_cast<int>(step.n_logit_rows);
+    int n_prompt = 0, n_prompt_logits = 0;
+    for (int t = 0; t < T; ++t) {
+        if (step.rows[t].decode != 0) host.decode_rows[n_decode_++] = t;
+        else host.prompt_rows[n_prompt++] = t;
+    }
+    for (uint32_t j = 0; j < step.n_logit_rows; ++j) {
+        if (step.rows[step.logit_rows[j]].decode != 0) host.decode_logits[n_decode_logits_++] = static_cast<int32_t>(j);
+        else host.prompt_logits[n_prompt_logits++] = static_cast<int32_t>(j);
+    }
     std::memcpy(staging_tables_.get(), step.tables, step.n_tables * sizeof(int32_t));
     LMRT_CUDA_TRY(cudaMemcpyAsync(ints_.get(), staging_ints_.get(), ints_.bytes(), cudaMemcpyHostToDevice, stream_), why, "uploading rows");
     LMRT_CUDA_TRY(cudaMemcpyAsync(tables_.get(), staging_tables_.get(), step.n_tables * sizeof(int32_t), cudaMemcpyHostToDevice, stream_),
@@ -167,7 +180,8 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
 }
 
 cudaGraphExec_t DeviceContext::graph_for(const lmrt_cuda_step &step, int max_span, const Why &why) {
-    const std::tuple<int, int, int> key{static_cast<int>(step.n_rows), static_cast<int>(step.n_logit_rows), max_span};
+    const std::tuple<int, int, int, int, int> key{static_cast<int>(step.n_rows), n_decode_, static_cast<int>(step.n_logit_rows), n_decode_logits_,
+                                                  max_span};
     const auto found = graphs_.find(key);
     if (found != graphs_.end()) return found->second;
     if (graphs_.size() >= 64) drop_graphs(); // a long-lived server meets few shapes; start over rather than grow
@@ -192,12 +206,34 @@ cudaGraphExec_t DeviceContext::graph_for(const lmrt_cuda_step &step, int max_spa
     return exec;
 }
 
+int DeviceContext::project(const DeviceTensor &w, const float *x, int64_t x_stride, float *y, int64_t y_stride, const RowSet &rows,
+                           const char *what, const Why &why) {
+    if (rows.n_prompt > 0) {
+        // without a tensor-core kernel for the type (F32), prompt rows take matvec too
+        if (gemm_supports(w.type, w.n)) {
+            LMRT_CUDA_TRY(gemm(w.type, w.data, w.n, w.rows, x, x_stride, y, y_stride, rows.n_prompt, stream_, rows.prompt), why, what);
+        } else {
+            LMRT_CUDA_TRY(matvec(w.type, w.data, w.n, w.rows, x, x_stride, y, y_stride, rows.n_prompt, stream_, rows.prompt), why, what);
+        }
+    }
+    if (rows.n_decode > 0) LMRT_CUDA_TRY(matvec(w.type, w.data, w.n, w.rows, x, x_stride, y, y_stride, rows.n_decode, stream_, rows.decode), why, what);
+    return LMRT_OK;
+}
+
 int DeviceContext::output(int r0, int n, const Why &why) {
     const lmrt_cuda_model_desc &hp = m_.hp;
-    LMRT_CUDA_TRY(matvec(m_.output.type, m_.output.data, hp.n_embd, hp.n_vocab, cur_ + static_cast<size_t>(r0) * hp.n_embd, hp.n_embd,
-                         logits_.get<float>(), hp.n_vocab, n, stream_),
-                  why, "computing logits");
-    return LMRT_OK;
+    // the slice's rows of each kind are a run of each ascending list; the
+    // kernels address rows by their index among the logit rows, so the
+    // output's base is moved back by r0 rows (only rows r0 .. r0 + n - 1 are written)
+    const RowArrays host = row_arrays(staging_ints_.get<int32_t>()), dev = row_arrays(ints_.get<int32_t>());
+    const int n_prompt_logits = n_logits_ - n_decode_logits_;
+    const int d0 = static_cast<int>(std::lower_bound(host.decode_logits, host.decode_logits + n_decode_logits_, r0) - host.decode_logits);
+    const int d1 = static_cast<int>(std::lower_bound(host.decode_logits, host.decode_logits + n_decode_logits_, r0 + n) - host.decode_logits);
+    const int p0 = static_cast<int>(std::lower_bound(host.prompt_logits, host.prompt_logits + n_prompt_logits, r0) - host.prompt_logits);
+    const int p1 = static_cast<int>(std::lower_bound(host.prompt_logits, host.prompt_logits + n_prompt_logits, r0 + n) - host.prompt_logits);
+    const RowSet rows{d1 - d0, p1 - p0, dev.decode_logits + d0, dev.prompt_logits + p0};
+    float *y = reinterpret_cast<float *>(reinterpret_cast<uintptr_t>(logits_.get<float>()) - static_cast<uintptr_t>(r0) * hp.n_vocab * sizeof(float));
+    return project(m_.output, cur_, hp.n_embd, y, hp.n_vocab, rows, "computing logits", why);
 }
 
 int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &why) {
@@ -208,6 +244,11 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
     const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
 #define STEP(call, what) LMRT_CUDA_TRY(call, why, what)
+#define PROJECT(w, in, in_stride, out, out_stride, rows, what)                                                                           \
+    do {                                                                                                                                  \
+        const int s_ = project(w, in, in_stride, out, out_stride, rows, what, why);                                                       \
+        if (s_ != LMRT_OK) return s_;                                                                                                     \
+    } while (0)
     STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
     AttentionRows rows;
     rows.q = q_;
@@ -219,12 +260,14 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
     rows.T = T;
     rows.max_span = max_span;
     float *x = x_, *o = tmp_;
+    const RowSet all{n_decode_, T - n_decode_, dev.decode_rows, dev.prompt_rows};
+    const RowSet logit_set{n_decode_logits_, static_cast<int>(step.n_logit_rows) - n_decode_logits_, dev.decode_logits, dev.prompt_logits};
     for (int il = 0; il < hp.n_layer; ++il) {
         const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
         STEP(rms_norm(x_, L.attn_norm.f32(), cur_, T, E, hp.norm_eps, stream_), "normalising");
-        STEP(matvec(L.wq.type, L.wq.data, E, QD, cur_, E, q_, QD, T, stream_), "computing queries");
-        STEP(matvec(L.wk.type, L.wk.data, E, KD, cur_, E, k_, KD, T, stream_), "computing keys");
-        STEP(matvec(L.wv.type, L.wv.data, E, KD, cur_, E, v_, KD, T, stream_), "computing values");
+        PROJECT(L.wq, cur_, E, q_, QD, all, "computing queries");
+        PROJECT(L.wk, cur_, E, k_, KD, all, "computing keys");
+        PROJECT(L.wv, cur_, E, v_, KD, all, "computing values");
         if (L.bq) STEP(add_bias(q_, QD, L.bq.f32(), T, QD, stream_), "adding biases");
         if (L.bk) STEP(add_bias(k_, KD, L.bk.f32(), T, KD, stream_), "adding biases");
         if (L.bv) STEP(add_bias(v_, KD, L.bv.f32(), T, KD, stream_), "adding biases");
@@ -236,7 +279,7 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
         STEP(rope(k_, dev.pos, T, hp.n_head_kv, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating keys");
         STEP(kv_store(kv_, il, k_, KD, v_, KD, dev.slots, T, stream_), "storing keys and values");
         STEP(paged_attention(kv_, il, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
-        STEP(matvec(L.wo.type, L.wo.data, QD, E, attn_, QD, tmp_, E, T, stream_), "projecting attention");
+        PROJECT(L.wo, attn_, QD, tmp_, E, all, "projecting attention");
         if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;
         if (il + 1 == hp.n_layer && step.n_logit_rows < step.n_rows) {
@@ -250,14 +293,16 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
         if (Tf == 0) break;
         STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
         STEP(rms_norm(x, L.ffn_norm.f32(), cur_, Tf, E, hp.norm_eps, stream_), "normalising");
-        STEP(matvec(L.w_gate.type, L.w_gate.data, E, F, cur_, E, ffn_a_, F, Tf, stream_), "computing the gate");
-        STEP(matvec(L.w_up.type, L.w_up.data, E, F, cur_, E, ffn_b_, F, Tf, stream_), "computing the feed-forward");
+        const RowSet &ffn_rows = Tf == T ? all : logit_set;
+        PROJECT(L.w_gate, cur_, E, ffn_a_, F, ffn_rows, "computing the gate");
+        PROJECT(L.w_up, cur_, E, ffn_b_, F, ffn_rows, "computing the feed-forward");
         STEP(swiglu(ffn_a_, ffn_b_, ffn_a_, static_cast<int64_t>(Tf) * F, stream_), "applying SwiGLU");
-        STEP(matvec(L.w_down.type, L.w_down.data, F, E, ffn_a_, F, o, E, Tf, stream_), "projecting the feed-forward");
+        PROJECT(L.w_down, ffn_a_, F, o, E, ffn_rows, "projecting the feed-forward");
         STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
     }
     const int n_logits = static_cast<int>(step.n_logit_rows);
     if (n_logits > 0) STEP(rms_norm(x, m_.output_norm.f32(), cur_, n_logits, E, hp.norm_eps, stream_), "normalising");
+#undef PROJECT
 #undef STEP
     return LMRT_OK;
 }

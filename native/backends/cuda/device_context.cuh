@@ -39,16 +39,28 @@ class DeviceContext {
     static constexpr int kGraphRows = 64;
 
   private:
-    // The per-step integers, laid out alike in pinned and device memory.
+    // The per-step integers, laid out alike in pinned and device memory:
+    // per row, then the logit rows, then the rows of each kind (decode or
+    // prompt) among all rows and among the logit rows, ascending.
     struct RowArrays {
         int32_t *tokens, *pos, *first, *slots, *table_offset, *logit_rows;
+        int32_t *decode_rows, *prompt_rows, *decode_logits, *prompt_logits;
     };
     RowArrays row_arrays(int32_t *base) const;
+    // Rows of a matrix product split by kind: decode rows take matvec, prompt
+    // rows the tensor-core gemm (where the weight type has one), so that a
+    // row's arithmetic does not depend on what shares its step.
+    struct RowSet {
+        int n_decode, n_prompt;
+        const int32_t *decode, *prompt;
+    };
+    int project(const DeviceTensor &w, const float *x, int64_t x_stride, float *y, int64_t y_stride, const RowSet &rows, const char *what,
+                const Why &why);
     int ensure_tables(size_t n, const Why &why);
     // The kernels of a step, on stream_: the layers, then the final norm of
     // the logit rows into cur_.
     int layers(const lmrt_cuda_step &step, int max_span, const Why &why);
-    // Logits of rows r0 .. r0 + n - 1 of cur_ into logits_ (n <= logit_slice_).
+    // Logits of the logit rows r0 .. r0 + n - 1 (rows of cur_) into logits_ (n <= logit_slice_).
     int output(int r0, int n, const Why &why);
     // The graph of a step's shape, captured on first use (null on failure:
     // the step then launches its kernels directly).
@@ -66,7 +78,10 @@ class DeviceContext {
     int logit_slice_ = 0; // rows of logits computed per output product
     size_t partial_floats_ = 0;
     bool graphs_enabled_ = true;
-    std::map<std::tuple<int, int, int>, cudaGraphExec_t> graphs_; // (rows, logit rows, attention span rounded to splits)
+    // the kinds of this step's rows, counted as the host filled them
+    int n_decode_ = 0, n_logits_ = 0, n_decode_logits_ = 0;
+    // (rows, decode rows, logit rows, decode logit rows, attention span rounded to splits)
+    std::map<std::tuple<int, int, int, int, int>, cudaGraphExec_t> graphs_;
 };
 
 } // namespace lmrt::cuda

@@ -19,10 +19,11 @@ constexpr int kMatvecColumns = 8;
 // must start 16-byte aligned, x_stride a multiple of 4.
 bool matvec_supports(uint32_t type, int64_t n);
 
-// Row t's input at x + t * x_stride, its output at y + t * y_stride. A
-// row's result does not depend on T or on the other inputs.
+// Input t is row index[t] of x (x + index[t] * x_stride; row t without an
+// index, index a device array of T rows), and its output goes to the same
+// row of y. A row's result does not depend on T or on the other inputs.
 cudaError_t matvec(uint32_t type, const void *weight, int64_t n, int64_t rows, const float *x, int64_t x_stride, float *y,
-                   int64_t y_stride, int T, cudaStream_t stream);
+                   int64_t y_stride, int T, cudaStream_t stream, const int32_t *index = nullptr);
 
 inline cudaError_t matvec(uint32_t type, const void *weight, int64_t n, int64_t rows, const float *x, float *y, cudaStream_t stream) {
     return matvec(type, weight, n, rows, x, n, y, rows, 1, stream);
