@@ -81,34 +81,28 @@ Status CudaLibrary::open(CudaLibrary *out, std::string *device_name) {
     return Status::ok();
 }
 
-Status cuda_supports(const HParams &hp, const ModelWeights &w) {
-    if (hp.arch == Arch::kGpt2) {
-        return Status::error(LMRT_E_ARCH_UNSUPPORTED, "the CUDA backend runs the Llama family (llama, mistral, qwen2, qwen3); "
-                             "'%s' runs on the CPU backend", hp.arch_name.c_str());
-    }
-    if (w.interleaved.bytes != 0) {
-        return Status::error(LMRT_E_INTERNAL, "the CUDA backend needs the file's own weight layout, not the CPU's interleaved copies");
-    }
-    return Status::ok();
-}
-
 CudaModel::~CudaModel() {
     if (handle_ != nullptr) lib_.model_free(handle_);
 }
 
 Status CudaModel::create(const HParams &hp, const ModelWeights &w, int device, std::unique_ptr<CudaModel> *out) {
-    LMRT_RETURN_IF_ERROR(cuda_supports(hp, w));
+    if (w.interleaved.bytes != 0) {
+        return Status::error(LMRT_E_INTERNAL, "the CUDA backend needs the file's own weight layout, not the CPU's interleaved copies");
+    }
     auto m = std::make_unique<CudaModel>();
     LMRT_RETURN_IF_ERROR(CudaLibrary::open(&m->lib_, &m->device_name_));
     std::vector<lmrt_cuda_layer> layers(w.layers.size());
     for (size_t i = 0; i < layers.size(); ++i) {
         const LayerWeights &L = w.layers[i];
-        layers[i] = lmrt_cuda_layer{describe(L.attn_norm), describe(L.wq), describe(L.wk), describe(L.wv), describe(L.bq),
-                                    describe(L.bk), describe(L.bv), describe(L.q_norm), describe(L.k_norm), describe(L.wo),
-                                    describe(L.bo), describe(L.ffn_norm), describe(L.w_gate), describe(L.w_up), describe(L.w_down)};
+        layers[i] = lmrt_cuda_layer{describe(L.attn_norm), describe(L.attn_norm_b), describe(L.wq), describe(L.wk), describe(L.wv),
+                                    describe(L.wqkv), describe(L.bq), describe(L.bk), describe(L.bv), describe(L.bqkv),
+                                    describe(L.q_norm), describe(L.k_norm), describe(L.wo), describe(L.bo), describe(L.ffn_norm),
+                                    describe(L.ffn_norm_b), describe(L.w_gate), describe(L.w_up), describe(L.w_down),
+                                    describe(L.b_up), describe(L.b_down)};
     }
     lmrt_cuda_model_desc desc{};
     desc.device = device;
+    desc.arch = hp.arch == Arch::kGpt2 ? LMRT_CUDA_ARCH_GPT2 : LMRT_CUDA_ARCH_LLAMA;
     desc.n_vocab = hp.n_vocab;
     desc.n_embd = hp.n_embd;
     desc.n_layer = hp.n_layer;
@@ -122,7 +116,9 @@ Status CudaModel::create(const HParams &hp, const ModelWeights &w, int device, s
     desc.norm_eps = hp.norm_eps;
     desc.rope_neox = hp.rope_neox ? 1 : 0;
     desc.tok_embd = describe(w.tok_embd);
+    desc.pos_embd = describe(w.pos_embd);
     desc.output_norm = describe(w.output_norm);
+    desc.output_norm_b = describe(w.output_norm_b);
     desc.output = describe(w.output);
     desc.layers = layers.data();
     char why[kWhy] = "";

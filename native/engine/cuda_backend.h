@@ -35,10 +35,6 @@ struct CudaLibrary {
     static Status open(CudaLibrary *out, std::string *device_name);
 };
 
-// Whether the CUDA backend can run this model, else why not (E_ARCH_UNSUPPORTED
-// or E_GGUF_UNSUPPORTED), checked before anything is uploaded.
-Status cuda_supports(const HParams &hp, const ModelWeights &w);
-
 // A model's weights on the device.
 class CudaModel {
   public:

@@ -2,7 +2,7 @@
 // npm run test:cuda: builds the CUDA backend (liblmrt_cuda) and its tests
 // with this machine's nvcc for sm_80 and sm_90, writes the synthetic models
 // the whole-model test compares beyond stories260K (K-quants, BF16, Qwen2,
-// Qwen3, a sliding window), then runs the tests, which pass with a note
+// Qwen3, GPT-2, a sliding window), then runs the tests, which pass with a note
 // where there is no CUDA device.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +30,8 @@ export const CUDA_TEST_MODELS = {
   'llama-tiny-f16-window48.gguf': { type: 'F16', slidingWindow: 48 },
   'qwen2-tiny-q8_0.gguf': { arch: 'qwen2', type: 'Q8_0' },
   'qwen3-tiny-f32.gguf': { arch: 'qwen3', type: 'F32' },
+  'gpt2-tiny-f32.gguf': { arch: 'gpt2', type: 'F32' },
+  'gpt2-tiny-q8_0.gguf': { arch: 'gpt2', type: 'Q8_0' },
 };
 
 /** Writes the synthetic models into `dir` with the built package's synthModel. */

@@ -17,7 +17,9 @@
 #include "../../native/kernels/cuda/argmax.cuh"
 #include "../../native/kernels/cuda/attention.cuh"
 #include "../../native/kernels/cuda/embedding.cuh"
+#include "../../native/kernels/cuda/gelu.cuh"
 #include "../../native/kernels/cuda/gemm.cuh"
+#include "../../native/kernels/cuda/layer_norm.cuh"
 #include "../../native/kernels/cuda/matvec.cuh"
 #include "../../native/kernels/cuda/paged_kv.cuh"
 #include "../../native/kernels/cuda/rms_norm.cuh"
@@ -496,6 +498,74 @@ void rms_norm_matches_the_reference() {
     }
 }
 
+void layer_norm_matches_the_reference() {
+    std::mt19937 rng(21);
+    for (const int64_t n : {64, 768, 5000}) {
+        const int rows = 3;
+        std::vector<float> x = random_floats(rng, static_cast<size_t>(n * rows), 2.0f);
+        for (float &v : x) v += 3.0f; // a mean far from 0
+        const std::vector<float> w = random_floats(rng, static_cast<size_t>(n), 1.0f), b = random_floats(rng, static_cast<size_t>(n), 1.0f);
+        DeviceBuffer dx(x.size() * 4), dw(w.size() * 4), db(b.size() * 4), dy(x.size() * 4);
+        CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(dw.p, w.data(), w.size() * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemcpy(db.p, b.data(), b.size() * 4, cudaMemcpyHostToDevice));
+        CUDA_OK(lmrt::cuda::layer_norm(dx.as<float>(), dw.as<float>(), db.as<float>(), dy.as<float>(), rows, n, 1e-5f, nullptr));
+        std::vector<float> y(x.size());
+        CUDA_OK(cudaMemcpy(y.data(), dy.p, y.size() * 4, cudaMemcpyDeviceToHost));
+        for (int r = 0; r < rows; ++r) {
+            double mean = 0, var = 0;
+            for (int64_t i = 0; i < n; ++i) mean += x[r * n + i];
+            mean /= static_cast<double>(n);
+            for (int64_t i = 0; i < n; ++i) var += (x[r * n + i] - mean) * (x[r * n + i] - mean);
+            const double scale = 1.0 / std::sqrt(var / static_cast<double>(n) + 1e-5);
+            for (int64_t i = 0; i < n; ++i, ++checks) {
+                const double want = (x[r * n + i] - mean) * scale * w[i] + b[i];
+                if (!(std::fabs(y[r * n + i] - want) <= 1e-5 * (std::fabs(want) + std::fabs(b[i]) + 1.0))) {
+                    fail("layer_norm n=" + std::to_string(n) + " row " + std::to_string(r) + " element " + std::to_string(i) + ": " +
+                         std::to_string(y[r * n + i]) + " vs " + std::to_string(want));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+float round_f16(float v) {
+    uint16_t h;
+    float f;
+    lmrt_quantize_row(LMRT_TYPE_F16, &v, &h, 1, nullptr);
+    lmrt_dequantize_row(LMRT_TYPE_F16, &h, &f, 1, nullptr);
+    return f;
+}
+
+void gelu_matches_the_reference() {
+    std::mt19937 rng(22);
+    std::vector<float> x = random_floats(rng, 100000, 4.0f);
+    x[0] = -10.0f, x[1] = -10.5f, x[2] = 10.0f, x[3] = 25.0f, x[4] = 0.0f, x[5] = NAN;
+    DeviceBuffer dx(x.size() * 4);
+    CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+    CUDA_OK(lmrt::cuda::gelu(dx.as<float>(), static_cast<int64_t>(x.size()), nullptr));
+    std::vector<float> y(x.size());
+    CUDA_OK(cudaMemcpy(y.data(), dx.p, y.size() * 4, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < x.size(); ++i, ++checks) {
+        // the reference (kernels/ref gelu): f16 in, tanh form, f16 out; 0 at or below -10, unchanged at or above 10
+        const float v = x[i];
+        float want = v;
+        if (v <= -10.0f) {
+            want = 0.0f;
+        } else if (v < 10.0f) {
+            const float f = round_f16(v);
+            want = round_f16(0.5f * f * (1.0f + std::tanh(0.79788456080286535587989211986876f * f * (1.0f + 0.044715f * f * f))));
+        }
+        // tanhf and the host's tanh may differ in the last place, which can move the f16 rounding by one step
+        const bool same = (want != want && y[i] != y[i]) || std::fabs(y[i] - want) <= std::ldexp(std::fabs(want), -10) + 1e-7f;
+        if (!same) {
+            fail("gelu of " + std::to_string(v) + ": " + std::to_string(y[i]) + " vs " + std::to_string(want));
+            return;
+        }
+    }
+}
+
 void swiglu_matches_the_reference() {
     std::mt19937 rng(13);
     const int64_t n = 100003;
@@ -614,6 +684,8 @@ int main() {
                    {"kv_store_writes_f16_rows_to_their_slots", kv_store_writes_f16_rows_to_their_slots},
                    {"paged_attention_matches_the_reference", paged_attention_matches_the_reference},
                    {"rms_norm_matches_the_reference", rms_norm_matches_the_reference},
+                   {"layer_norm_matches_the_reference", layer_norm_matches_the_reference},
+                   {"gelu_matches_the_reference", gelu_matches_the_reference},
                    {"swiglu_matches_the_reference", swiglu_matches_the_reference},
                    {"rope_matches_the_reference", rope_matches_the_reference},
                    {"argmax_matches_the_reference", argmax_matches_the_reference},

@@ -7,8 +7,8 @@
 //
 // Models: stories260K in f32/f16/q8_0/q4_0 from LMRT_TEST_MODELS (default
 // ../shared/models), and every .gguf in LMRT_CUDA_SYNTH_MODELS (written by
-// test/cuda/run.mjs or scripts/device-check.sh: K-quants, BF16, Qwen2,
-// Qwen3, a sliding window).
+// test/cuda/run.mjs or scripts/device-models.mjs: K-quants, BF16, Qwen2,
+// Qwen3, GPT-2, a sliding window).
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -236,7 +236,7 @@ std::vector<std::string> models() {
             paths.insert(paths.end(), found.begin(), found.end());
         }
     } else {
-        std::printf("  no synthetic models (LMRT_CUDA_SYNTH_MODELS unset): K-quants, BF16, Qwen and sliding windows not covered\n");
+        std::printf("  no synthetic models (LMRT_CUDA_SYNTH_MODELS unset): K-quants, BF16, Qwen, GPT-2 and sliding windows not covered\n");
     }
     return paths;
 }

@@ -56,7 +56,7 @@ export interface LoadModelOptions {
    * `LMRT_CUDA=ON`, next to the addon or at `LMRT_CUDA_LIBRARY`), and fails
    * with a {@link BackendError} naming what is missing when it cannot.
    * `'auto'` uses CUDA when the library and a GPU are there and the backend
-   * runs this model (the Llama family, f16 KV cache), else the CPU. See
+   * runs this model (an f16 KV cache, all layers), else the CPU. See
    * {@link ModelInfo.backend} for the choice made.
    */
   backend?: Backend;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LMRT_CUDA_ABI_VERSION 3
+#define LMRT_CUDA_ABI_VERSION 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,18 +26,22 @@ typedef struct lmrt_cuda_tensor {
     int64_t ne[4];
 } lmrt_cuda_tensor;
 
+/* A layer's tensors; those an architecture does not have are absent. */
 typedef struct lmrt_cuda_layer {
-    lmrt_cuda_tensor attn_norm, wq, wk, wv, bq, bk, bv, q_norm, k_norm, wo, bo;
-    lmrt_cuda_tensor ffn_norm, w_gate, w_up, w_down;
+    lmrt_cuda_tensor attn_norm, attn_norm_b, wq, wk, wv, wqkv, bq, bk, bv, bqkv, q_norm, k_norm, wo, bo;
+    lmrt_cuda_tensor ffn_norm, ffn_norm_b, w_gate, w_up, w_down, b_up, b_down;
 } lmrt_cuda_layer;
 
-/* A Llama-family model (Llama, Mistral, Qwen2, Qwen3). */
+#define LMRT_CUDA_ARCH_LLAMA 0 /* the Llama family: Llama, Mistral, Qwen2, Qwen3 */
+#define LMRT_CUDA_ARCH_GPT2 1
+
 typedef struct lmrt_cuda_model_desc {
     int32_t device;
+    int32_t arch; /* LMRT_CUDA_ARCH_* */
     int32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_rot;
     float rope_base, rope_freq_scale, norm_eps;
     int32_t rope_neox;
-    lmrt_cuda_tensor tok_embd, output_norm, output;
+    lmrt_cuda_tensor tok_embd, pos_embd, output_norm, output_norm_b, output;
     const lmrt_cuda_layer *layers; /* n_layer of them */
 } lmrt_cuda_model_desc;
 

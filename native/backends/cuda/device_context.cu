@@ -6,7 +6,9 @@
 #include "../../kernels/cuda/add.cuh"
 #include "../../kernels/cuda/attention.cuh"
 #include "../../kernels/cuda/embedding.cuh"
+#include "../../kernels/cuda/gelu.cuh"
 #include "../../kernels/cuda/gemm.cuh"
+#include "../../kernels/cuda/layer_norm.cuh"
 #include "../../kernels/cuda/matvec.cuh"
 #include "../../kernels/cuda/rms_norm.cuh"
 #include "../../kernels/cuda/rope.cuh"
@@ -68,8 +70,9 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
                   "allocating the KV cache");
     kv_.pool = pool_.get<uint8_t>();
 
-    // x, xg, tmp, og: E; cur: E; q, attn: QD; k, v: KD; ffn_a, ffn_b: F (every width a multiple of 4 floats)
-    const size_t widths[] = {E, E, E, E, E, QD, QD, KD, KD, F, F};
+    // x, xg, tmp, og: E; cur: E; q (GPT-2: q, k and v side by side), attn: QD; k, v: KD; ffn_a, ffn_b: F (every width a multiple of 4 floats)
+    const size_t q_width = hp.arch == LMRT_CUDA_ARCH_GPT2 ? std::max(QD, 3 * E) : QD;
+    const size_t widths[] = {E, E, E, E, E, q_width, QD, KD, KD, F, F};
     float **buffers[] = {&x_, &xg_, &tmp_, &og_, &cur_, &q_, &attn_, &k_, &v_, &ffn_a_, &ffn_b_};
     size_t total = 0;
     for (size_t w : widths) total += R * w;
@@ -236,19 +239,22 @@ int DeviceContext::output(int r0, int n, const Why &why) {
     return project(m_.output, cur_, hp.n_embd, y, hp.n_vocab, rows, "computing logits", why);
 }
 
-int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &why) {
-    const lmrt_cuda_model_desc &hp = m_.hp;
-    const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
-    const int QD = H * D, KD = hp.n_head_kv * D;
-    const RowArrays dev = row_arrays(ints_.get<int32_t>());
-    const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
-    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+// In the forward passes: a failed kernel launch or product ends the step.
 #define STEP(call, what) LMRT_CUDA_TRY(call, why, what)
 #define PROJECT(w, in, in_stride, out, out_stride, rows, what)                                                                           \
     do {                                                                                                                                  \
         const int s_ = project(w, in, in_stride, out, out_stride, rows, what, why);                                                       \
         if (s_ != LMRT_OK) return s_;                                                                                                     \
     } while (0)
+
+int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &why) {
+    if (m_.hp.arch == LMRT_CUDA_ARCH_GPT2) return layers_gpt2(step, max_span, why);
+    const lmrt_cuda_model_desc &hp = m_.hp;
+    const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
+    const int QD = H * D, KD = hp.n_head_kv * D;
+    const RowArrays dev = row_arrays(ints_.get<int32_t>());
+    const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
     STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
     AttentionRows rows;
     rows.q = q_;
@@ -302,9 +308,67 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
     }
     const int n_logits = static_cast<int>(step.n_logit_rows);
     if (n_logits > 0) STEP(rms_norm(x, m_.output_norm.f32(), cur_, n_logits, E, hp.norm_eps, stream_), "normalising");
-#undef PROJECT
-#undef STEP
     return LMRT_OK;
 }
+
+// GPT-2 (as models/gpt2.cpp): learned positions, LayerNorm, one fused QKV
+// product with its bias, GELU, biases on every product.
+int DeviceContext::layers_gpt2(const lmrt_cuda_step &step, int max_span, const Why &why) {
+    const lmrt_cuda_model_desc &hp = m_.hp;
+    const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
+    const RowArrays dev = row_arrays(ints_.get<int32_t>());
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+    STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
+    STEP(embedding(m_.pos_embd.type, m_.pos_embd.data, E, dev.pos, T, tmp_, E, stream_), "looking up position embeddings");
+    STEP(add_rows(x_, E, tmp_, E, T, E, stream_), "adding position embeddings");
+    float *qkv = q_; // [T, 3E]: q, k, v side by side
+    AttentionRows rows;
+    rows.q = qkv;
+    rows.q_stride = 3 * static_cast<int64_t>(E);
+    rows.out = attn_;
+    rows.first = dev.first;
+    rows.last = dev.pos;
+    rows.tables = tables_.get<int32_t>();
+    rows.table_offset = dev.table_offset;
+    rows.T = T;
+    rows.max_span = max_span;
+    const RowSet all{n_decode_, T - n_decode_, dev.decode_rows, dev.prompt_rows};
+    const RowSet logit_set{n_decode_logits_, static_cast<int>(step.n_logit_rows) - n_decode_logits_, dev.decode_logits, dev.prompt_logits};
+    float *x = x_, *o = tmp_;
+    for (int il = 0; il < hp.n_layer; ++il) {
+        const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
+        STEP(layer_norm(x_, L.attn_norm.f32(), L.attn_norm_b.f32(), cur_, T, E, hp.norm_eps, stream_), "normalising");
+        PROJECT(L.wqkv, cur_, E, qkv, 3 * E, all, "computing queries, keys and values");
+        if (L.bqkv) STEP(add_bias(qkv, 3 * E, L.bqkv.f32(), T, 3 * E, stream_), "adding biases");
+        STEP(kv_store(kv_, il, qkv + E, 3 * E, qkv + 2 * E, 3 * E, dev.slots, T, stream_), "storing keys and values");
+        STEP(paged_attention(kv_, il, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+        PROJECT(L.wo, attn_, E, tmp_, E, all, "projecting attention");
+        if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
+        int Tf = T;
+        if (il + 1 == hp.n_layer && step.n_logit_rows < step.n_rows) {
+            Tf = static_cast<int>(step.n_logit_rows);
+            STEP(gather_rows(xg_, x_, dev.logit_rows, Tf, E, stream_), "gathering rows");
+            STEP(gather_rows(og_, tmp_, dev.logit_rows, Tf, E, stream_), "gathering rows");
+            x = xg_;
+            o = og_;
+        }
+        if (Tf == 0) break;
+        const RowSet &ffn_rows = Tf == T ? all : logit_set;
+        STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
+        STEP(layer_norm(x, L.ffn_norm.f32(), L.ffn_norm_b.f32(), cur_, Tf, E, hp.norm_eps, stream_), "normalising");
+        PROJECT(L.w_up, cur_, E, ffn_a_, F, ffn_rows, "computing the feed-forward");
+        if (L.b_up) STEP(add_bias(ffn_a_, F, L.b_up.f32(), Tf, F, stream_), "adding biases");
+        STEP(gelu(ffn_a_, static_cast<int64_t>(Tf) * F, stream_), "applying GELU");
+        PROJECT(L.w_down, ffn_a_, F, o, E, ffn_rows, "projecting the feed-forward");
+        if (L.b_down) STEP(add_bias(o, E, L.b_down.f32(), Tf, E, stream_), "adding biases");
+        STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
+    }
+    const int n_logits = static_cast<int>(step.n_logit_rows);
+    if (n_logits > 0) STEP(layer_norm(x, m_.output_norm.f32(), m_.output_norm_b.f32(), cur_, n_logits, E, hp.norm_eps, stream_), "normalising");
+    return LMRT_OK;
+}
+
+#undef PROJECT
+#undef STEP
 
 } // namespace lmrt::cuda

@@ -1,5 +1,5 @@
 // A context on the device: the KV block pool, the scratch of the largest
-// step, and the forward pass of the Llama family over a batch of rows
+// step, and the forward pass (the Llama family, GPT-2) over a batch of rows
 // (prompt and decode rows alike), writing the logits the step asks for to
 // host memory. Block tables stay with the engine's KvCache; each step
 // brings the tables of its sequences and the copy-on-write block copies
@@ -60,6 +60,7 @@ class DeviceContext {
     // The kernels of a step, on stream_: the layers, then the final norm of
     // the logit rows into cur_.
     int layers(const lmrt_cuda_step &step, int max_span, const Why &why);
+    int layers_gpt2(const lmrt_cuda_step &step, int max_span, const Why &why);
     // Logits of the logit rows r0 .. r0 + n - 1 (rows of cur_) into logits_ (n <= logit_slice_).
     int output(int r0, int n, const Why &why);
     // The graph of a step's shape, captured on first use (null on failure:

@@ -26,7 +26,9 @@ int DeviceModel::create(const lmrt_cuda_model_desc &desc, const Why &why) {
     hp.layers = nullptr;
     layers.resize(static_cast<size_t>(desc.n_layer));
     std::vector<Upload> uploads = {{&desc.tok_embd, "token_embd.weight", &tok_embd, true},
-                                   {&desc.output_norm, "output_norm.weight", &output_norm, false}};
+                                   {&desc.pos_embd, "position_embd.weight", &pos_embd, true},
+                                   {&desc.output_norm, "output_norm.weight", &output_norm, false},
+                                   {&desc.output_norm_b, "output_norm.bias", &output_norm_b, false}};
     // tied embeddings: the output matrix is the embedding table, uploaded once
     const bool tied = desc.output.data == desc.tok_embd.data;
     if (!tied) uploads.push_back({&desc.output, "output.weight", &output, true});
@@ -35,20 +37,26 @@ int DeviceModel::create(const lmrt_cuda_model_desc &desc, const Why &why) {
         DeviceLayer &to = layers[static_cast<size_t>(i)];
         const std::string b = "blk." + std::to_string(i) + ".";
         uploads.insert(uploads.end(), {{&from.attn_norm, b + "attn_norm.weight", &to.attn_norm, false},
+                                       {&from.attn_norm_b, b + "attn_norm.bias", &to.attn_norm_b, false},
                                        {&from.wq, b + "attn_q.weight", &to.wq, true},
                                        {&from.wk, b + "attn_k.weight", &to.wk, true},
                                        {&from.wv, b + "attn_v.weight", &to.wv, true},
+                                       {&from.wqkv, b + "attn_qkv.weight", &to.wqkv, true},
                                        {&from.bq, b + "attn_q.bias", &to.bq, false},
                                        {&from.bk, b + "attn_k.bias", &to.bk, false},
                                        {&from.bv, b + "attn_v.bias", &to.bv, false},
+                                       {&from.bqkv, b + "attn_qkv.bias", &to.bqkv, false},
                                        {&from.q_norm, b + "attn_q_norm.weight", &to.q_norm, false},
                                        {&from.k_norm, b + "attn_k_norm.weight", &to.k_norm, false},
                                        {&from.wo, b + "attn_output.weight", &to.wo, true},
                                        {&from.bo, b + "attn_output.bias", &to.bo, false},
                                        {&from.ffn_norm, b + "ffn_norm.weight", &to.ffn_norm, false},
+                                       {&from.ffn_norm_b, b + "ffn_norm.bias", &to.ffn_norm_b, false},
                                        {&from.w_gate, b + "ffn_gate.weight", &to.w_gate, true},
                                        {&from.w_up, b + "ffn_up.weight", &to.w_up, true},
-                                       {&from.w_down, b + "ffn_down.weight", &to.w_down, true}});
+                                       {&from.w_down, b + "ffn_down.weight", &to.w_down, true},
+                                       {&from.b_up, b + "ffn_up.bias", &to.b_up, false},
+                                       {&from.b_down, b + "ffn_down.bias", &to.b_down, false}});
     }
     size_t total = 0;
     for (const Upload &u : uploads) {

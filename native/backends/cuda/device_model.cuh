@@ -1,4 +1,4 @@
-// A Llama-family model's weights in device memory: uploaded once, in one
+// A model's weights in device memory (the Llama family or GPT-2): uploaded once, in one
 // allocation, in the file's own types (the kernels read GGUF blocks as they
 // are), with the hyper-parameters the forward pass needs.
 #pragma once
@@ -21,8 +21,8 @@ struct DeviceTensor {
 };
 
 struct DeviceLayer {
-    DeviceTensor attn_norm, wq, wk, wv, bq, bk, bv, q_norm, k_norm, wo, bo;
-    DeviceTensor ffn_norm, w_gate, w_up, w_down;
+    DeviceTensor attn_norm, attn_norm_b, wq, wk, wv, wqkv, bq, bk, bv, bqkv, q_norm, k_norm, wo, bo;
+    DeviceTensor ffn_norm, ffn_norm_b, w_gate, w_up, w_down, b_up, b_down;
 };
 
 class DeviceModel {
@@ -31,7 +31,7 @@ class DeviceModel {
     int create(const lmrt_cuda_model_desc &desc, const Why &why);
 
     lmrt_cuda_model_desc hp{}; // the hyper-parameters (its pointers are not kept)
-    DeviceTensor tok_embd, output_norm, output;
+    DeviceTensor tok_embd, pos_embd, output_norm, output_norm_b, output;
     std::vector<DeviceLayer> layers;
     size_t bytes() const { return weights_.bytes(); }
 

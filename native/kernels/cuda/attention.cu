@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
     float *values = shared;                      // [G][D]: the query, later the summed values
     float *scores = shared + kMaxGroup * D;      // [G][kAttentionChunk]
     __shared__ float stat_m[kMaxGroup], stat_l[kMaxGroup];
-    const float *q = r.q + (static_cast<int64_t>(row) * n_head + h0) * D;
+    const float *q = r.q + static_cast<int64_t>(row) * r.q_stride + static_cast<int64_t>(h0) * D;
     for (int i = threadIdx.x; i < G * D; i += blockDim.x) values[i] = q[i];
     __syncthreads();
 
@@ -221,7 +221,8 @@ cudaError_t paged_attention(const PagedKv &kv, int layer, const AttentionRows &r
     for (int r0 = 0; r0 < rows.T; r0 += slice) {
         AttentionRows part = rows;
         part.T = std::min(slice, rows.T - r0);
-        part.q = rows.q + r0 * width;
+        part.q_stride = rows.q_stride != 0 ? rows.q_stride : width;
+        part.q = rows.q + r0 * part.q_stride;
         part.out = rows.out + r0 * width;
         part.first = rows.first + r0;
         part.last = rows.last + r0;

@@ -22,7 +22,8 @@ namespace lmrt::cuda {
 constexpr int kAttentionChunk = 512;
 
 struct AttentionRows {
-    const float *q = nullptr; // [T, n_head * head_dim]
+    const float *q = nullptr; // [T, n_head * head_dim], rows q_stride floats apart (0: n_head * head_dim)
+    int64_t q_stride = 0;
     float *out = nullptr;     // [T, n_head * head_dim]
     const int32_t *first = nullptr, *last = nullptr; // per row
     const int32_t *tables = nullptr;                 // block tables, concatenated
