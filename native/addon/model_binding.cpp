@@ -209,7 +209,8 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
         return o;
     }
 
-    // step(rows: Int32Array of [seq, token, pos, flags] quadruples): Promise<Float32Array>
+    // step(rows: Int32Array of [seq, token, pos, flags] quadruples, tokens?: Int32Array): Promise<Float32Array>
+    // of the logit rows' logits; rows with LMRT_ROW_ARGMAX put their greedy token in `tokens` instead, in order
     Napi::Value step(const Napi::CallbackInfo &info);
 
     Napi::Value dispose(const Napi::CallbackInfo &info) {
@@ -231,17 +232,23 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
 
 class StepWorker : public Napi::AsyncWorker {
   public:
+    // tokens: where the greedy rows' tokens go (an Int32Array of at least as many), or empty
     StepWorker(Napi::Env env, ContextHandle *owner, Napi::Object self, lmrt_context *ctx, std::vector<lmrt_batch_row> rows,
-               uint32_t n_vocab)
+               uint32_t n_vocab, size_t n_greedy, Napi::Value tokens)
         : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), ctx_(ctx), rows_(std::move(rows)) {
         self_ = Napi::Persistent(self);
+        if (tokens.IsTypedArray()) tokens_ref_ = Napi::Persistent(tokens.As<Napi::Object>());
         size_t wanted = 0;
         for (const lmrt_batch_row &r : rows_) wanted += (r.flags & LMRT_ROW_LOGITS) != 0;
-        logits_.resize(wanted * n_vocab);
+        logits_.resize((wanted - n_greedy) * n_vocab);
+        tokens_.resize(n_greedy);
     }
     Napi::Promise promise() { return deferred_.Promise(); }
 
-    void Execute() override { status_ = lmrt_context_step(ctx_, rows_.data(), static_cast<uint32_t>(rows_.size()), logits_.data(), logits_.size(), &err_); }
+    void Execute() override {
+        status_ = lmrt_context_step_ex(ctx_, rows_.data(), static_cast<uint32_t>(rows_.size()), logits_.data(), logits_.size(), tokens_.data(),
+                                       tokens_.size(), &err_);
+    }
 
     void OnOK() override {
         Napi::Env env = Env();
@@ -253,6 +260,7 @@ class StepWorker : public Napi::AsyncWorker {
         }
         Napi::Float32Array out = Napi::Float32Array::New(env, logits_.size());
         std::copy(logits_.begin(), logits_.end(), out.Data());
+        if (!tokens_.empty()) std::copy(tokens_.begin(), tokens_.end(), tokens_ref_.Value().As<Napi::Int32Array>().Data());
         deferred_.Resolve(out);
     }
     void OnError(const Napi::Error &e) override {
@@ -267,6 +275,8 @@ class StepWorker : public Napi::AsyncWorker {
     lmrt_context *ctx_;
     std::vector<lmrt_batch_row> rows_;
     std::vector<float> logits_;
+    std::vector<int32_t> tokens_;
+    Napi::ObjectReference tokens_ref_;
     lmrt_status status_ = LMRT_OK;
     lmrt_error err_{};
 };
@@ -280,9 +290,19 @@ Napi::Value ContextHandle::step(const Napi::CallbackInfo &info) {
     Napi::Int32Array flat = info[0].As<Napi::Int32Array>();
     if (flat.ElementLength() % 4 != 0) throw make_error(env, "E_INVALID_ARGUMENT", "step: rows length must be a multiple of 4");
     std::vector<lmrt_batch_row> rows(flat.ElementLength() / 4);
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = {flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3]};
+    size_t n_greedy = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        rows[i] = {flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3]};
+        n_greedy += (rows[i].flags & LMRT_ROW_ARGMAX) != 0 && (rows[i].flags & LMRT_ROW_LOGITS) != 0;
+    }
+    const Napi::Value tokens = info.Length() > 1 ? info[1] : env.Undefined();
+    const bool tokens_ok = tokens.IsTypedArray() && tokens.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array &&
+                           tokens.As<Napi::Int32Array>().ElementLength() >= n_greedy;
+    if (n_greedy > 0 && !tokens_ok) {
+        throw make_error(env, "E_INVALID_ARGUMENT", "step: rows asking for their greedy token need an Int32Array of as many tokens");
+    }
     busy_ = true;
-    auto *worker = new StepWorker(env, this, Value(), ctx, std::move(rows), n_vocab_);
+    auto *worker = new StepWorker(env, this, Value(), ctx, std::move(rows), n_vocab_, n_greedy, tokens);
     Napi::Promise p = worker->promise();
     worker->Queue();
     return p;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -90,6 +91,36 @@ lmrt::Status choose_backend(const lmrt_model_params &p, lmrt_model *model) {
     return s;
 }
 
+// The index of a row's largest logit, the first of equal ones, NaN never
+// (as the sampling chain's greedy choice in ts/sampling/chain.ts).
+int32_t argmax_of(const float *row, int n) {
+    int32_t best = 0;
+    float value = row[0] == row[0] ? row[0] : -INFINITY;
+    for (int i = 1; i < n; ++i) {
+        if (row[i] > value) {
+            value = row[i];
+            best = i;
+        }
+    }
+    return best;
+}
+
+// Hands out the CPU step's logit rows (in ctx->step_logits): greedy rows'
+// tokens to `tokens`, the others' logits to `logits`, each in row order.
+void split_logits(lmrt_context *ctx, float *logits, int32_t *tokens) {
+    const size_t V = static_cast<size_t>(ctx->model->hp.n_vocab);
+    const std::vector<int> &logit_rows = ctx->scratch.logit_rows;
+    size_t next_logits = 0, next_token = 0;
+    for (size_t j = 0; j < logit_rows.size(); ++j) {
+        const float *row = ctx->step_logits.data() + j * V;
+        if (ctx->scratch.batch[static_cast<size_t>(logit_rows[j])].argmax) {
+            tokens[next_token++] = argmax_of(row, static_cast<int>(V));
+        } else {
+            std::memcpy(logits + next_logits++ * V, row, V * sizeof(float));
+        }
+    }
+}
+
 // After a step's K/V are written: the sequences' new lengths, their row
 // keys for prefix caching, and the blocks a sliding window has left behind.
 void finish_step(lmrt_context *ctx, uint32_t n) {
@@ -107,7 +138,7 @@ void finish_step(lmrt_context *ctx, uint32_t n) {
 // A step on the device: each row's K/V slot and the first position it
 // attends to, the block tables of the step's sequences (once each), and
 // the copy-on-write copies the cache's reserve() decided on.
-lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits) {
+lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits, int32_t *tokens) {
     const lmrt::HParams &hp = ctx->model->hp;
     const lmrt::KvCache &kv = ctx->kv;
     const int bs = kv.block_size();
@@ -128,7 +159,7 @@ lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits) {
         }
         const int first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
         const int32_t slot = table[static_cast<size_t>(row.pos / bs)] * bs + row.pos % bs;
-        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset, row.decode ? 1 : 0};
+        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset, row.decode ? 1 : 0, row.argmax ? 1 : 0};
     }
     uint32_t max_span = 1;
     for (uint32_t i = 0; i < n; ++i) {
@@ -151,6 +182,7 @@ lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits) {
     step.logit_rows = reinterpret_cast<const int32_t *>(logit_rows.data());
     step.n_logit_rows = static_cast<uint32_t>(logit_rows.size());
     step.logits = logits;
+    step.tokens = tokens;
     step.max_span = max_span;
     return ctx->cuda->step(step);
 }
@@ -329,7 +361,12 @@ int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq) {
 
 lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits, uint64_t capacity,
                               lmrt_error *err) {
-    if (ctx == nullptr || (rows == nullptr && n != 0) || (logits == nullptr && capacity != 0)) {
+    return lmrt_context_step_ex(ctx, rows, n, logits, capacity, nullptr, 0, err);
+}
+
+lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits, uint64_t capacity,
+                                 int32_t *tokens, uint64_t tokens_capacity, lmrt_error *err) {
+    if (ctx == nullptr || (rows == nullptr && n != 0) || (logits == nullptr && capacity != 0) || (tokens == nullptr && tokens_capacity != 0)) {
         return invalid(err, "lmrt_context_step: null argument");
     }
     if (n == 0) return LMRT_OK;
@@ -364,25 +401,43 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
             } else {
                 g->new_length = r.pos + 1;
             }
-            if (r.flags & ~(LMRT_ROW_LOGITS | LMRT_ROW_DECODE)) return invalid(err, "row %" PRId64 ": unknown flags %" PRId64, i, r.flags);
+            if (r.flags & ~(LMRT_ROW_LOGITS | LMRT_ROW_DECODE | LMRT_ROW_ARGMAX)) {
+                return invalid(err, "row %" PRId64 ": unknown flags %" PRId64, i, r.flags);
+            }
+            if ((r.flags & LMRT_ROW_ARGMAX) && !(r.flags & LMRT_ROW_LOGITS)) {
+                return invalid(err, "row %" PRId64 ": LMRT_ROW_ARGMAX needs LMRT_ROW_LOGITS", i);
+            }
             if (r.flags & LMRT_ROW_LOGITS) ctx->scratch.logit_rows.push_back(static_cast<int>(i));
-            batch[i] = lmrt::BatchRow{r.seq, r.token, r.pos, (r.flags & LMRT_ROW_LOGITS) != 0, (r.flags & LMRT_ROW_DECODE) != 0};
+            batch[i] = lmrt::BatchRow{r.seq, r.token, r.pos, (r.flags & LMRT_ROW_LOGITS) != 0, (r.flags & LMRT_ROW_DECODE) != 0,
+                                      (r.flags & LMRT_ROW_ARGMAX) != 0};
         }
-        const uint64_t needed = static_cast<uint64_t>(ctx->scratch.logit_rows.size()) * static_cast<uint64_t>(hp.n_vocab);
+        uint64_t n_argmax = 0;
+        for (int r : ctx->scratch.logit_rows) n_argmax += batch[static_cast<size_t>(r)].argmax;
+        const uint64_t needed = (static_cast<uint64_t>(ctx->scratch.logit_rows.size()) - n_argmax) * static_cast<uint64_t>(hp.n_vocab);
         if (needed > capacity) {
             return invalid(err, "the logits buffer holds %" PRId64 " floats; this step needs %" PRId64, static_cast<int64_t>(capacity),
                            static_cast<int64_t>(needed));
         }
+        if (n_argmax > tokens_capacity) {
+            return invalid(err, "the tokens buffer holds %" PRId64 " ids; this step's greedy rows need %" PRId64, static_cast<int64_t>(tokens_capacity),
+                           static_cast<int64_t>(n_argmax));
+        }
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
         if (ctx->cuda) {
-            s = cuda_step(ctx, n, logits);
+            s = cuda_step(ctx, n, logits, tokens);
             if (!s.is_ok()) return s.to_c(err);
             finish_step(ctx, n);
             return LMRT_OK;
         }
         order_rows(batch.data(), n, &ctx->scratch);
-        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits,
+        // with greedy rows, every logit row lands in the context's buffer first
+        float *out = logits;
+        if (n_argmax > 0) {
+            ctx->step_logits.resize(ctx->scratch.logit_rows.size() * static_cast<size_t>(hp.n_vocab));
+            out = ctx->step_logits.data();
+        }
+        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), out,
                             ctx->profile.get()};
         StepJob job{&args, hp.arch};
         const bool single = one_thread_suffices(*ctx->model, n);
@@ -395,6 +450,7 @@ lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uin
         } else {
             ctx->pool.run(run_step, &job, single);
         }
+        if (n_argmax > 0) split_logits(ctx, logits, tokens);
         finish_step(ctx, n);
         return LMRT_OK;
     });

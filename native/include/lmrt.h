@@ -399,6 +399,8 @@ LMRT_API int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq);
  * single row, as llama.cpp's prompt processing and decoding do. */
 #define LMRT_ROW_LOGITS 1 /* return this row's logits */
 #define LMRT_ROW_DECODE 2 /* a decoded token, not part of a prompt */
+#define LMRT_ROW_ARGMAX 4 /* with LMRT_ROW_LOGITS: return the row's greedy token (the index of its largest logit,
+                             the first of equal ones; NaN never wins) instead of its logits (lmrt_context_step_ex) */
 
 typedef struct lmrt_batch_row {
     int32_t seq;
@@ -413,6 +415,12 @@ typedef struct lmrt_batch_row {
  * leaving everything unchanged, when the cache cannot hold the rows. */
 LMRT_API lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits,
                                        uint64_t logits_capacity, lmrt_error *err);
+/* lmrt_context_step where rows may ask for their greedy token only
+ * (LMRT_ROW_ARGMAX): their tokens go to tokens[k] in row order, and only
+ * the other logit rows' logits to logits[]. On a GPU the logits of such rows
+ * never leave the device. */
+LMRT_API lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits,
+                                          uint64_t logits_capacity, int32_t *tokens, uint64_t tokens_capacity, lmrt_error *err);
 
 typedef struct lmrt_kv_stats {
     uint32_t blocks_total, blocks_used, blocks_free, block_size, sequences;

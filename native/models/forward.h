@@ -23,6 +23,7 @@ struct BatchRow {
     int pos;
     bool logits;
     bool decode; // a decoded token (single-row order), else a prompt row
+    bool argmax; // with logits: only the greedy token is handed out (the forward pass computes the logits alike)
 };
 
 // Buffers sized once for the context's largest batch (no allocation per step).

@@ -1,5 +1,6 @@
 // The whole model on the CUDA backend against the CPU backend, through
-// lmrt.h only: the same steps (a prompt, greedy decoding, a fork whose
+// lmrt.h only: the same steps (a prompt, greedy decoding, half of it with
+// the device choosing the tokens (LMRT_ROW_ARGMAX), a fork whose
 // shared block is copied on write, a batch mixing a new prompt with decode
 // rows, a truncation) on both, every logits row compared with the parity
 // tests' tolerances against llama.cpp, and the greedy token wherever the
@@ -103,6 +104,49 @@ class Pair {
         ++steps_;
         return a;
     }
+    // The step with the CUDA side asking for greedy tokens only
+    // (LMRT_ROW_ARGMAX): each must be the CPU's argmax unless the CPU's top
+    // two are a near-tie. Returns the CPU's logits.
+    std::vector<float> greedy_step(std::vector<lmrt_batch_row> rows) {
+        int n_logits = 0;
+        for (const lmrt_batch_row &r : rows) n_logits += (r.flags & LMRT_ROW_LOGITS) != 0;
+        std::vector<float> a(static_cast<size_t>(n_logits) * n_vocab_);
+        std::vector<int32_t> tokens(static_cast<size_t>(n_logits), -1);
+        lmrt_error err{};
+        if (lmrt_context_step(cpu_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), a.data(), a.size(), &err) != LMRT_OK) {
+            fail(name_ + ": CPU step: " + err.message);
+            return {};
+        }
+        for (lmrt_batch_row &r : rows) {
+            if (r.flags & LMRT_ROW_LOGITS) r.flags |= LMRT_ROW_ARGMAX;
+        }
+        if (lmrt_context_step_ex(cuda_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), nullptr, 0, tokens.data(), tokens.size(), &err) !=
+            LMRT_OK) {
+            fail(name_ + ": CUDA greedy step: " + err.message);
+            return {};
+        }
+        for (int k = 0; k < n_logits; ++k, ++checks) {
+            const float *x = a.data() + static_cast<size_t>(k) * n_vocab_;
+            int best = 0;
+            double max_abs = 0;
+            for (int i = 0; i < n_vocab_; ++i) {
+                if (x[i] > x[best]) best = i;
+                max_abs = std::max(max_abs, static_cast<double>(std::fabs(x[i])));
+            }
+            double second = -INFINITY;
+            for (int i = 0; i < n_vocab_; ++i) {
+                if (i != best) second = std::max(second, static_cast<double>(x[i]));
+            }
+            const bool valid = tokens[static_cast<size_t>(k)] >= 0 && tokens[static_cast<size_t>(k)] < n_vocab_;
+            if (!valid || (tokens[static_cast<size_t>(k)] != best && x[best] - second > 2 * tol_ * std::max(1.0, max_abs))) {
+                fail(name_ + ": step " + std::to_string(steps_) + " greedy token " + std::to_string(tokens[static_cast<size_t>(k)]) +
+                     " from the device, " + std::to_string(best) + " on the CPU");
+                return {};
+            }
+        }
+        ++steps_;
+        return a;
+    }
     double worst() const { return worst_; }
 
   private:
@@ -170,7 +214,9 @@ void compare_model(const std::string &path) {
     if (logits.empty()) return;
     int pos = 37, token = argmax_of(logits, 1, V);
     for (int i = 0; i < 12; ++i, ++pos) {
-        logits = pair.step({{a, token, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}});
+        // every other step takes the greedy token from the device instead of the logits
+        const std::vector<lmrt_batch_row> row = {{a, token, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}};
+        logits = i % 2 == 0 ? pair.step(row) : pair.greedy_step(row);
         if (logits.empty()) return;
         token = argmax_of(logits, 0, V);
     }

@@ -336,3 +336,47 @@ TEST(model_open_names_unsupported_architectures_and_missing_tensors) {
     CHECK(std::string(err.message).find("llama.embedding_length is missing") != std::string::npos);
     CHECK(m == nullptr);
 }
+
+TEST(greedy_rows_return_the_argmax_of_the_logits_they_would_return) {
+    Fixture f;
+    if (!open_stories(&f)) return;
+    Context plain = make_context(f.model.get(), 1024);
+    const uint32_t V = f.n_vocab;
+    // the same steps in two contexts: one returns every logits row, the other the greedy token of some
+    const int32_t a = new_seq(f.ctx.get()), b = new_seq(f.ctx.get());
+    CHECK_EQ(new_seq(plain.get()), a);
+    CHECK_EQ(new_seq(plain.get()), b);
+    std::vector<lmrt_batch_row> rows;
+    for (int i = 0; i < 7; ++i) rows.push_back({a, 40 + 7 * i, i, i == 3 || i == 6 ? LMRT_ROW_LOGITS : 0});
+    for (int i = 0; i < 5; ++i) rows.push_back({b, 300 + i, i, i == 4 ? LMRT_ROW_LOGITS : 0});
+    std::vector<float> all(3 * V);
+    lmrt_error err{};
+    REQUIRE(lmrt_context_step(plain.get(), rows.data(), static_cast<uint32_t>(rows.size()), all.data(), all.size(), &err) == LMRT_OK);
+    rows[3].flags |= LMRT_ROW_ARGMAX;
+    rows[11].flags |= LMRT_ROW_ARGMAX;
+    std::vector<float> some(V);
+    int32_t tokens[2] = {-1, -1};
+    REQUIRE(lmrt_context_step_ex(f.ctx.get(), rows.data(), static_cast<uint32_t>(rows.size()), some.data(), some.size(), tokens, 2, &err) == LMRT_OK);
+    CHECK_EQ(tokens[0], argmax(all.data(), V));
+    CHECK_EQ(tokens[1], argmax(all.data() + 2 * V, V));
+    CHECK(std::memcmp(some.data(), all.data() + V, V * sizeof(float)) == 0); // row 6 keeps its logits, bit for bit
+
+    // decoding: one greedy row, one with logits
+    std::vector<lmrt_batch_row> step = {{a, tokens[0], 7, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}, {b, tokens[1], 5, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}};
+    std::vector<float> both(2 * V);
+    REQUIRE(lmrt_context_step(plain.get(), step.data(), 2, both.data(), both.size(), &err) == LMRT_OK);
+    step[0].flags |= LMRT_ROW_ARGMAX;
+    int32_t token = -1;
+    REQUIRE(lmrt_context_step_ex(f.ctx.get(), step.data(), 2, some.data(), some.size(), &token, 1, &err) == LMRT_OK);
+    CHECK_EQ(token, argmax(both.data(), V));
+    CHECK(std::memcmp(some.data(), both.data() + V, V * sizeof(float)) == 0);
+
+    // a greedy row needs LMRT_ROW_LOGITS, and room for its token
+    lmrt_batch_row next{b, 7, 6, LMRT_ROW_ARGMAX | LMRT_ROW_DECODE};
+    CHECK_EQ(lmrt_context_step_ex(f.ctx.get(), &next, 1, nullptr, 0, &token, 1, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("LMRT_ROW_ARGMAX needs LMRT_ROW_LOGITS") != std::string::npos);
+    next.flags |= LMRT_ROW_LOGITS;
+    CHECK_EQ(lmrt_context_step(f.ctx.get(), &next, 1, some.data(), some.size(), &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("the tokens buffer holds 0 ids") != std::string::npos);
+    CHECK_EQ(lmrt_seq_length(f.ctx.get(), b), 6);
+}

@@ -114,6 +114,20 @@ describe.skipIf(!HAVE_MODELS)('sampling, stop tokens, abort and log-probabilitie
     expect(r.tokens[0]).toBe(best);
   });
 
+  it('greedy tokens the native step chooses (no logprobs) are those the sampler chooses from the logits rows (logprobs asked)', async () => {
+    for (const file of STORIES) {
+      const m = await model(file);
+      for (const prompt of PROMPTS) {
+        const [native, sampled] = await Promise.all([
+          m.generate(prompt, { maxTokens: 40, ignoreEos: true }),
+          m.generate(prompt, { maxTokens: 40, ignoreEos: true, logprobs: 0 }),
+        ]);
+        expect(sampled.logprobs).toHaveLength(40); // the full rows were delivered
+        expect(native.tokens, `${file} ${prompt}`).toEqual(sampled.tokens);
+      }
+    }
+  });
+
   it('stop tokens end the generation without being part of it', async () => {
     const m = await model('stories260K-f32.gguf');
     const full = await m.generate('Once upon a time', { maxTokens: 30 });

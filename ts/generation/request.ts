@@ -42,6 +42,9 @@ export interface RequestHooks {
   reject(err: unknown): void;
 }
 
+// The row #take gets with a token the step chose: it reads the row for logprobs only, which such requests do not ask for.
+const NO_ROW = new Float32Array(0);
+
 export class GenerationRequest {
   readonly prompt: number[];
   readonly limits: ResolvedLimits;
@@ -208,6 +211,22 @@ export class GenerationRequest {
   preempted(): void {
     this.seq = -1;
     this.fed = 0;
+  }
+
+  /**
+   * Whether the next token is the most likely one and nothing else of its
+   * logits row is needed (greedy without penalties or biases, no logprobs,
+   * no speculation, no followers to sample from the same row): the step may
+   * then hand over just that token (onGreedyToken).
+   */
+  get wantsGreedyToken(): boolean {
+    return this.#sampler !== undefined && this.#sampler.plainGreedy && this.limits.maxTokens > 0 && this.limits.logprobs === undefined &&
+      this.speculation === undefined && this.followers.length === 0;
+  }
+
+  /** The most likely token after the last known one, chosen by the step: stream it, maybe finish. Returns whether it finished. */
+  onGreedyToken(token: number): boolean {
+    return this.#take(token, NO_ROW);
   }
 
   /** The logits after the last known token: sample, stream, maybe finish. Returns whether it finished. */

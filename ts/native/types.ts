@@ -87,7 +87,7 @@ export type RawModelInfo = ModelInfo;
 export type RawKvStats = KvStats;
 
 /** Step row flags, as LMRT_ROW_* in lmrt.h: logits wanted; a decoded token (not a prompt row). */
-export const RowFlag = { logits: 1, decode: 2 } as const;
+export const RowFlag = { logits: 1, decode: 2, argmax: 4 } as const;
 
 export interface RawContext {
   seqCreate(): number;
@@ -97,8 +97,13 @@ export interface RawContext {
   seqLength(seq: number): number;
   /** Starts an empty sequence from cached blocks matching the tokens (the first nPrompt prompt rows); positions reused. */
   seqReusePrefix(seq: number, tokens: Int32Array, nPrompt: number): number;
-  /** rows: [seq, token, pos, wantLogits] quadruples; resolves to the logits rows that were asked for. */
-  step(rows: Int32Array): Promise<Float32Array>;
+  /**
+   * rows: [seq, token, pos, flags] quadruples; resolves to the logits rows
+   * that were asked for. Rows flagged `argmax` (with `logits`) put their
+   * greedy token in `tokens` instead (in row order), and their logits are
+   * not in the result.
+   */
+  step(rows: Int32Array, tokens?: Int32Array): Promise<Float32Array>;
   kvStats(): RawKvStats;
   dispose(): void;
 }

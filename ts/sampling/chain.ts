@@ -186,9 +186,7 @@ export class Sampler {
   /** Chooses the next token from a row of `vocabSize` logits at `offset`. */
   sample(row: Float32Array, offset = 0): number {
     const o = this.options;
-    if (o.temperature <= 0 && o.logitBias.size === 0 && o.repeatPenalty === 1 && o.frequencyPenalty === 0 && o.presencePenalty === 0) {
-      return argmaxOf(row, offset, this.#vocab);
-    }
+    if (this.plainGreedy) return argmaxOf(row, offset, this.#vocab);
     const c = this.#adjusted(row, offset);
     if (o.temperature <= 0) return c.ids[c.argmax()]!;
     this.#narrow(c);
@@ -213,6 +211,16 @@ export class Sampler {
     topP(c, o.topP, this.#probs, this.#score);
     minP(c, o.minP);
     temperature(c, o.temperature);
+  }
+
+  /**
+   * Whether `sample` is the row's argmax itself: greedy with no penalties or
+   * biases to apply first (the index of the largest logit, the lower id of
+   * equal ones, NaN never).
+   */
+  get plainGreedy(): boolean {
+    const o = this.options;
+    return o.temperature <= 0 && o.logitBias.size === 0 && o.repeatPenalty === 1 && o.frequencyPenalty === 0 && o.presencePenalty === 0;
   }
 
   /** Whether this sampler picks the most likely token (temperature 0): its distribution is one token. */

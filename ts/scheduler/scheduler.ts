@@ -42,6 +42,8 @@ export function blocksHeld(positions: number, window: number, chunk: number, blo
 interface Planned {
   request: GenerationRequest;
   feed: Feed;
+  /** The step hands over the greedy token after the feed instead of its logits row (set by #rows). */
+  greedy?: boolean;
 }
 
 export class Scheduler {
@@ -129,9 +131,11 @@ export class Scheduler {
       const plan = this.#plan(this.#options.chunk - drafted);
       if (plan.length === 0) return;
       let logits: Float32Array;
+      let greedyTokens: Int32Array;
       try {
         const rows = this.#rows(plan);
-        logits = await this.#ctx.step(rows);
+        greedyTokens = new Int32Array(plan.reduce((n, p) => n + (p.greedy ? 1 : 0), 0));
+        logits = await this.#ctx.step(rows, greedyTokens);
         ++this.counters.steps;
         this.counters.rows += rows.length / 4;
       } catch (raw) {
@@ -151,9 +155,21 @@ export class Scheduler {
       if (this.#closed) return;
       const V = this.#options.vocabSize;
       let row = 0;
-      for (const { request, feed } of plan) {
+      let greedyRow = 0;
+      for (const { request, feed, greedy } of plan) {
         request.fedRows(feed.tokens.length);
         if (!feed.logits) continue;
+        if (greedy) {
+          const token = greedyTokens[greedyRow++]!;
+          if (request.done) continue;
+          if (request.limits.signal?.aborted) {
+            request.abort();
+            this.#release(request);
+            continue;
+          }
+          this.#deliverToken(request, token);
+          continue;
+        }
         if (feed.allLogits) {
           const rows = feed.tokens.map((_, k) => logits.subarray((row + k) * V, (row + k + 1) * V));
           row += feed.tokens.length;
@@ -239,6 +255,18 @@ export class Scheduler {
     if (finished) this.#release(request);
   }
 
+  // Hands a greedy request the token the step chose for it.
+  #deliverToken(request: GenerationRequest, token: number): void {
+    let finished: boolean;
+    try {
+      finished = request.onGreedyToken(token);
+    } catch (err) {
+      this.#fail(request, err, true);
+      return;
+    }
+    if (finished) this.#release(request);
+  }
+
   #dropAborted(): void {
     for (const r of [...this.#running]) {
       if (r.limits.signal?.aborted) {
@@ -296,13 +324,20 @@ export class Scheduler {
     return plan;
   }
 
+  // The step's rows. A request that takes the most likely token and nothing
+  // else of the row (see GenerationRequest.wantsGreedyToken) asks for that
+  // token only: the logits row then never leaves the native side (on a GPU,
+  // the device).
   #rows(plan: Planned[]): Int32Array {
     const n = plan.reduce((s, p) => s + p.feed.tokens.length, 0);
     const rows = new Int32Array(4 * n);
     let i = 0;
-    for (const { request, feed } of plan) {
+    for (const p of plan) {
+      const { request, feed } = p;
+      p.greedy = feed.logits && !feed.allLogits && request.wantsGreedyToken;
+      const last = p.greedy ? RowFlag.logits | RowFlag.argmax : RowFlag.logits;
       feed.tokens.forEach((token, k) => {
-        const logits = (k === feed.tokens.length - 1 && feed.logits) || feed.allLogits ? RowFlag.logits : 0;
+        const logits = feed.allLogits ? RowFlag.logits : k === feed.tokens.length - 1 && feed.logits ? last : 0;
         rows.set([request.seq, token, feed.position + k, logits | (feed.decode ? RowFlag.decode : 0)], 4 * i++);
       });
     }

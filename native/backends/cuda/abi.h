@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LMRT_CUDA_ABI_VERSION 4
+#define LMRT_CUDA_ABI_VERSION 5
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,11 +54,12 @@ typedef struct lmrt_cuda_context_desc {
 /* One batch row: its token and position, the first position it attends to
  * (0, or the start of a sliding window), where its K/V go (block *
  * block_size + row in block), where its sequence's block table starts in
- * lmrt_cuda_step.tables, and whether it is a decoded token (LMRT_ROW_DECODE:
+ * lmrt_cuda_step.tables, whether it is a decoded token (LMRT_ROW_DECODE:
  * its matrix products take the single-row kernels, a prompt row's the
- * batched ones, whatever else shares the step). */
+ * batched ones, whatever else shares the step), and for a logit row whether
+ * only its greedy token is wanted (LMRT_ROW_ARGMAX). */
 typedef struct lmrt_cuda_row {
-    int32_t token, pos, first, slot, table_offset, decode;
+    int32_t token, pos, first, slot, table_offset, decode, argmax;
 } lmrt_cuda_row;
 
 typedef struct lmrt_cuda_step {
@@ -70,7 +71,8 @@ typedef struct lmrt_cuda_step {
     uint32_t n_copies;
     const int32_t *logit_rows; /* ascending row indices whose logits the step returns */
     uint32_t n_logit_rows;
-    float *logits; /* host: n_logit_rows * n_vocab floats */
+    float *logits;  /* host: n_vocab floats for each logit row without argmax, in order */
+    int32_t *tokens; /* host: the greedy token of each logit row with argmax, in order */
     uint32_t max_span; /* the largest pos - first + 1 of the rows */
 } lmrt_cuda_step;
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../../kernels/cuda/add.cuh"
+#include "../../kernels/cuda/argmax.cuh"
 #include "../../kernels/cuda/attention.cuh"
 #include "../../kernels/cuda/embedding.cuh"
 #include "../../kernels/cuda/gelu.cuh"
@@ -37,7 +38,7 @@ void DeviceContext::drop_graphs() {
 }
 
 size_t DeviceContext::bytes() const {
-    return pool_.bytes() + activations_.bytes() + ints_.bytes() + tables_.bytes() + logits_.bytes() + partials_.bytes();
+    return pool_.bytes() + activations_.bytes() + ints_.bytes() + tables_.bytes() + logits_.bytes() + partials_.bytes() + ids_.bytes();
 }
 
 DeviceContext::RowArrays DeviceContext::row_arrays(int32_t *base) const {
@@ -88,6 +89,8 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
     const size_t V = static_cast<size_t>(hp.n_vocab);
     logit_slice_ = static_cast<int>(std::max<size_t>(1, std::min(R, kLogitBytes / (V * sizeof(float)))));
     LMRT_CUDA_TRY(logits_.allocate(static_cast<size_t>(logit_slice_) * V * sizeof(float)), why, "allocating logits");
+    LMRT_CUDA_TRY(ids_.allocate(R * sizeof(int32_t)), why, "allocating greedy tokens");
+    LMRT_CUDA_TRY(staging_ids_.allocate(R * sizeof(int32_t)), why, "allocating pinned greedy tokens");
 
     const size_t per_row = attention_partial_floats(hp.n_head, hp.head_dim, static_cast<int>(desc.max_span));
     partial_floats_ = per_row * std::max<size_t>(1, std::min(R, kPartialBytes / (per_row * sizeof(float))));
@@ -152,25 +155,17 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
     // the attention span rounded up to whole splits: the kernels' shapes depend on nothing finer
     const int max_span = static_cast<int>(std::min<uint32_t>(desc_.max_span, (step.max_span + kAttentionChunk - 1) / kAttentionChunk * kAttentionChunk));
     const int n_logits = static_cast<int>(step.n_logit_rows);
-    const size_t V = static_cast<size_t>(m_.hp.n_vocab);
     int status_run = LMRT_OK;
     cudaGraphExec_t graph = graphs_enabled_ && T <= kGraphRows && n_logits <= logit_slice_ ? graph_for(step, max_span, why) : nullptr;
     if (graph != nullptr) {
         const cudaError_t e = cudaGraphLaunch(graph, stream_);
-        if (e != cudaSuccess) status_run = why.cuda(e, "running a step's graph");
-        if (status_run == LMRT_OK && n_logits > 0) {
-            const cudaError_t c = cudaMemcpyAsync(step.logits, logits_.get(), static_cast<size_t>(n_logits) * V * sizeof(float), cudaMemcpyDeviceToHost, stream_);
-            if (c != cudaSuccess) status_run = why.cuda(c, "copying logits");
-        }
+        status_run = e != cudaSuccess ? why.cuda(e, "running a step's graph") : fetch(step, 0, n_logits, why);
     } else {
         status_run = layers(step, max_span, why);
         for (int r0 = 0; status_run == LMRT_OK && r0 < n_logits; r0 += logit_slice_) {
             const int n = std::min(logit_slice_, n_logits - r0);
             status_run = output(r0, n, why);
-            if (status_run != LMRT_OK) break;
-            const cudaError_t c = cudaMemcpyAsync(step.logits + static_cast<size_t>(r0) * V, logits_.get(), static_cast<size_t>(n) * V * sizeof(float),
-                                                  cudaMemcpyDeviceToHost, stream_);
-            if (c != cudaSuccess) status_run = why.cuda(c, "copying logits");
+            if (status_run == LMRT_OK) status_run = fetch(step, r0, n, why);
         }
     }
     if (status_run != LMRT_OK) {
@@ -179,6 +174,37 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
         return status_run;
     }
     LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "running a step");
+    // the greedy rows' tokens, in row order
+    const int32_t *ids = staging_ids_.get<int32_t>();
+    int next_token = 0;
+    for (int j = 0; j < n_logits; ++j) {
+        if (step.rows[step.logit_rows[j]].argmax != 0) step.tokens[next_token++] = ids[j];
+    }
+    return LMRT_OK;
+}
+
+int DeviceContext::fetch(const lmrt_cuda_step &step, int r0, int n, const Why &why) {
+    if (n <= 0) return LMRT_OK;
+    const size_t V = static_cast<size_t>(m_.hp.n_vocab);
+    LMRT_CUDA_TRY(cudaMemcpyAsync(staging_ids_.get<int32_t>() + r0, ids_.get<int32_t>() + r0, static_cast<size_t>(n) * sizeof(int32_t),
+                                  cudaMemcpyDeviceToHost, stream_),
+                  why, "copying greedy tokens");
+    // where the slice's first logits row goes: after the earlier logit rows that want logits
+    size_t out = 0;
+    for (int j = 0; j < r0; ++j) out += step.rows[step.logit_rows[j]].argmax == 0;
+    for (int j = 0; j < n;) {
+        if (step.rows[step.logit_rows[r0 + j]].argmax != 0) {
+            ++j;
+            continue;
+        }
+        int run = 1;
+        while (j + run < n && step.rows[step.logit_rows[r0 + j + run]].argmax == 0) ++run;
+        LMRT_CUDA_TRY(cudaMemcpyAsync(step.logits + out * V, logits_.get<float>() + static_cast<size_t>(j) * V, static_cast<size_t>(run) * V * sizeof(float),
+                                      cudaMemcpyDeviceToHost, stream_),
+                      why, "copying logits");
+        out += static_cast<size_t>(run);
+        j += run;
+    }
     return LMRT_OK;
 }
 
@@ -236,7 +262,11 @@ int DeviceContext::output(int r0, int n, const Why &why) {
     const int p1 = static_cast<int>(std::lower_bound(host.prompt_logits, host.prompt_logits + n_prompt_logits, r0 + n) - host.prompt_logits);
     const RowSet rows{d1 - d0, p1 - p0, dev.decode_logits + d0, dev.prompt_logits + p0};
     float *y = reinterpret_cast<float *>(reinterpret_cast<uintptr_t>(logits_.get<float>()) - static_cast<uintptr_t>(r0) * hp.n_vocab * sizeof(float));
-    return project(m_.output, cur_, hp.n_embd, y, hp.n_vocab, rows, "computing logits", why);
+    const int status = project(m_.output, cur_, hp.n_embd, y, hp.n_vocab, rows, "computing logits", why);
+    if (status != LMRT_OK) return status;
+    // every row's greedy token: a read of logits still in L2, cheaper than asking which rows want it
+    LMRT_CUDA_TRY(argmax(logits_.get<float>(), n, hp.n_vocab, ids_.get<int32_t>() + r0, stream_), why, "choosing greedy tokens");
+    return LMRT_OK;
 }
 
 // In the forward passes: a failed kernel launch or product ends the step.

@@ -5,6 +5,9 @@
 // brings the tables of its sequences and the copy-on-write block copies
 // the cache decided on.
 //
+// Logits stay on the device for rows that want only their greedy token
+// (LMRT_ROW_ARGMAX): their tokens come back instead.
+//
 // Steps of up to kGraphRows rows (decoding) replay a CUDA graph of their
 // kernels, captured once per shape (rows, logit rows, attention splits):
 // a decode step launches hundreds of small kernels, and one graph launch
@@ -61,8 +64,13 @@ class DeviceContext {
     // the logit rows into cur_.
     int layers(const lmrt_cuda_step &step, int max_span, const Why &why);
     int layers_gpt2(const lmrt_cuda_step &step, int max_span, const Why &why);
-    // Logits of the logit rows r0 .. r0 + n - 1 (rows of cur_) into logits_ (n <= logit_slice_).
+    // Logits of the logit rows r0 .. r0 + n - 1 (rows of cur_) into logits_
+    // (n <= logit_slice_), and their greedy tokens into ids_ + r0.
     int output(int r0, int n, const Why &why);
+    // Queues the copies to the host of what the step asked for of logit rows
+    // r0 .. r0 + n - 1: the greedy tokens, and the logits of the rows that
+    // want them (a run of consecutive such rows in one copy).
+    int fetch(const lmrt_cuda_step &step, int r0, int n, const Why &why);
     // The graph of a step's shape, captured on first use (null on failure:
     // the step then launches its kernels directly).
     cudaGraphExec_t graph_for(const lmrt_cuda_step &step, int max_span, const Why &why);
@@ -72,8 +80,8 @@ class DeviceContext {
     lmrt_cuda_context_desc desc_{};
     cudaStream_t stream_ = nullptr;
     PagedKv kv_;
-    DeviceBuffer pool_, activations_, ints_, tables_, logits_, partials_;
-    PinnedBuffer staging_ints_, staging_tables_;
+    DeviceBuffer pool_, activations_, ints_, tables_, logits_, partials_, ids_;
+    PinnedBuffer staging_ints_, staging_tables_, staging_ids_;
     float *x_ = nullptr, *xg_ = nullptr, *cur_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr, *tmp_ = nullptr,
           *og_ = nullptr, *ffn_a_ = nullptr, *ffn_b_ = nullptr;
     int logit_slice_ = 0; // rows of logits computed per output product
