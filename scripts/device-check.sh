@@ -19,6 +19,8 @@ mkdir -p "$OUT"
 start=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - start )) s"; }
 
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then export PATH=/usr/local/cuda/bin:$PATH; fi
+echo "nvcc: $(nvcc --version | tail -1); cmake: $(cmake --version | head -1); c++: $(c++ --version | head -1)"
 arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ' || true)
 arch=${arch:-90}
 echo "== build for sm_$arch ($(nproc) cores)"
