@@ -43,21 +43,33 @@ struct Why {
         if (e_ != cudaSuccess) return (why).cuda(e_, what);                                                                               \
     } while (0)
 
-// Device memory owned by one object.
-class DeviceBuffer {
+// Where a Buffer's memory comes from.
+struct DeviceMemory {
+    static cudaError_t allocate(void **p, size_t bytes) { return cudaMalloc(p, bytes); }
+    static void release(void *p) { cudaFree(p); }
+};
+struct PinnedMemory { // page-locked host memory: asynchronous copies need it
+    static cudaError_t allocate(void **p, size_t bytes) { return cudaMallocHost(p, bytes); }
+    static void release(void *p) { cudaFreeHost(p); }
+};
+
+// Memory owned by one object.
+template <typename Memory> class Buffer {
   public:
-    DeviceBuffer() = default;
-    ~DeviceBuffer() { reset(); }
-    DeviceBuffer(const DeviceBuffer &) = delete;
-    DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+    Buffer() = default;
+    ~Buffer() { reset(); }
+    Buffer(const Buffer &) = delete;
+    Buffer &operator=(const Buffer &) = delete;
 
     cudaError_t allocate(size_t bytes) {
         reset();
-        bytes_ = bytes;
-        return bytes == 0 ? cudaSuccess : cudaMalloc(&p_, bytes);
+        const cudaError_t e = bytes == 0 ? cudaSuccess : Memory::allocate(&p_, bytes);
+        if (e == cudaSuccess) bytes_ = bytes;
+        else p_ = nullptr;
+        return e;
     }
     void reset() {
-        if (p_ != nullptr) cudaFree(p_);
+        if (p_ != nullptr) Memory::release(p_);
         p_ = nullptr;
         bytes_ = 0;
     }
@@ -69,30 +81,7 @@ class DeviceBuffer {
     size_t bytes_ = 0;
 };
 
-// Page-locked host memory (asynchronous copies need it).
-class PinnedBuffer {
-  public:
-    PinnedBuffer() = default;
-    ~PinnedBuffer() { reset(); }
-    PinnedBuffer(const PinnedBuffer &) = delete;
-    PinnedBuffer &operator=(const PinnedBuffer &) = delete;
-
-    cudaError_t allocate(size_t bytes) {
-        reset();
-        bytes_ = bytes;
-        return bytes == 0 ? cudaSuccess : cudaMallocHost(&p_, bytes);
-    }
-    void reset() {
-        if (p_ != nullptr) cudaFreeHost(p_);
-        p_ = nullptr;
-        bytes_ = 0;
-    }
-    template <typename T = void> T *get() const { return static_cast<T *>(p_); }
-    size_t bytes() const { return bytes_; }
-
-  private:
-    void *p_ = nullptr;
-    size_t bytes_ = 0;
-};
+using DeviceBuffer = Buffer<DeviceMemory>;
+using PinnedBuffer = Buffer<PinnedMemory>;
 
 } // namespace lmrt::cuda

@@ -269,6 +269,43 @@ int DeviceContext::output(int r0, int n, const Why &why) {
     return LMRT_OK;
 }
 
+AttentionRows DeviceContext::attention_rows(const lmrt_cuda_step &step, int max_span, const float *q, int64_t q_stride) const {
+    const RowArrays dev = row_arrays(ints_.get<int32_t>());
+    AttentionRows rows;
+    rows.q = q;
+    rows.q_stride = q_stride;
+    rows.out = attn_;
+    rows.first = dev.first;
+    rows.last = dev.pos;
+    rows.tables = tables_.get<int32_t>();
+    rows.table_offset = dev.table_offset;
+    rows.T = static_cast<int>(step.n_rows);
+    rows.max_span = max_span;
+    return rows;
+}
+
+DeviceContext::RowSet DeviceContext::all_rows(const lmrt_cuda_step &step) const {
+    const RowArrays dev = row_arrays(ints_.get<int32_t>());
+    return RowSet{n_decode_, static_cast<int>(step.n_rows) - n_decode_, dev.decode_rows, dev.prompt_rows};
+}
+
+DeviceContext::RowSet DeviceContext::logit_rows(const lmrt_cuda_step &step) const {
+    const RowArrays dev = row_arrays(ints_.get<int32_t>());
+    return RowSet{n_decode_logits_, static_cast<int>(step.n_logit_rows) - n_decode_logits_, dev.decode_logits, dev.prompt_logits};
+}
+
+int DeviceContext::keep_logit_rows(const lmrt_cuda_step &step, float **x, float **o, int *kept, const Why &why) {
+    *kept = static_cast<int>(step.n_logit_rows);
+    if (step.n_logit_rows == step.n_rows) return LMRT_OK; // all of them, in order
+    const int E = m_.hp.n_embd;
+    const int32_t *rows = row_arrays(ints_.get<int32_t>()).logit_rows;
+    LMRT_CUDA_TRY(gather_rows(xg_, x_, rows, *kept, E, stream_), why, "gathering the logit rows");
+    LMRT_CUDA_TRY(gather_rows(og_, tmp_, rows, *kept, E, stream_), why, "gathering the logit rows");
+    *x = xg_;
+    *o = og_;
+    return LMRT_OK;
+}
+
 // In the forward passes: a failed kernel launch or product ends the step.
 #define STEP(call, what) LMRT_CUDA_TRY(call, why, what)
 #define PROJECT(w, in, in_stride, out, out_stride, rows, what)                                                                           \
@@ -286,18 +323,9 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
     const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
     STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
-    AttentionRows rows;
-    rows.q = q_;
-    rows.out = attn_;
-    rows.first = dev.first;
-    rows.last = dev.pos;
-    rows.tables = tables_.get<int32_t>();
-    rows.table_offset = dev.table_offset;
-    rows.T = T;
-    rows.max_span = max_span;
+    const AttentionRows rows = attention_rows(step, max_span, q_, QD);
     float *x = x_, *o = tmp_;
-    const RowSet all{n_decode_, T - n_decode_, dev.decode_rows, dev.prompt_rows};
-    const RowSet logit_set{n_decode_logits_, static_cast<int>(step.n_logit_rows) - n_decode_logits_, dev.decode_logits, dev.prompt_logits};
+    const RowSet all = all_rows(step), logit_set = logit_rows(step);
     for (int il = 0; il < hp.n_layer; ++il) {
         const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
         STEP(rms_norm(x_, L.attn_norm.f32(), cur_, T, E, hp.norm_eps, stream_), "normalising");
@@ -318,13 +346,9 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
         PROJECT(L.wo, attn_, QD, tmp_, E, all, "projecting attention");
         if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;
-        if (il + 1 == hp.n_layer && step.n_logit_rows < step.n_rows) {
-            // like the CPU backend: only the rows that want logits go on through the last feed-forward block
-            Tf = static_cast<int>(step.n_logit_rows);
-            STEP(gather_rows(xg_, x_, dev.logit_rows, Tf, E, stream_), "gathering rows");
-            STEP(gather_rows(og_, tmp_, dev.logit_rows, Tf, E, stream_), "gathering rows");
-            x = xg_;
-            o = og_;
+        if (il + 1 == hp.n_layer) {
+            const int kept = keep_logit_rows(step, &x, &o, &Tf, why);
+            if (kept != LMRT_OK) return kept;
         }
         if (Tf == 0) break;
         STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
@@ -352,18 +376,8 @@ int DeviceContext::layers_gpt2(const lmrt_cuda_step &step, int max_span, const W
     STEP(embedding(m_.pos_embd.type, m_.pos_embd.data, E, dev.pos, T, tmp_, E, stream_), "looking up position embeddings");
     STEP(add_rows(x_, E, tmp_, E, T, E, stream_), "adding position embeddings");
     float *qkv = q_; // [T, 3E]: q, k, v side by side
-    AttentionRows rows;
-    rows.q = qkv;
-    rows.q_stride = 3 * static_cast<int64_t>(E);
-    rows.out = attn_;
-    rows.first = dev.first;
-    rows.last = dev.pos;
-    rows.tables = tables_.get<int32_t>();
-    rows.table_offset = dev.table_offset;
-    rows.T = T;
-    rows.max_span = max_span;
-    const RowSet all{n_decode_, T - n_decode_, dev.decode_rows, dev.prompt_rows};
-    const RowSet logit_set{n_decode_logits_, static_cast<int>(step.n_logit_rows) - n_decode_logits_, dev.decode_logits, dev.prompt_logits};
+    const AttentionRows rows = attention_rows(step, max_span, qkv, 3 * static_cast<int64_t>(E));
+    const RowSet all = all_rows(step), logit_set = logit_rows(step);
     float *x = x_, *o = tmp_;
     for (int il = 0; il < hp.n_layer; ++il) {
         const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
@@ -375,12 +389,9 @@ int DeviceContext::layers_gpt2(const lmrt_cuda_step &step, int max_span, const W
         PROJECT(L.wo, attn_, E, tmp_, E, all, "projecting attention");
         if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;
-        if (il + 1 == hp.n_layer && step.n_logit_rows < step.n_rows) {
-            Tf = static_cast<int>(step.n_logit_rows);
-            STEP(gather_rows(xg_, x_, dev.logit_rows, Tf, E, stream_), "gathering rows");
-            STEP(gather_rows(og_, tmp_, dev.logit_rows, Tf, E, stream_), "gathering rows");
-            x = xg_;
-            o = og_;
+        if (il + 1 == hp.n_layer) {
+            const int kept = keep_logit_rows(step, &x, &o, &Tf, why);
+            if (kept != LMRT_OK) return kept;
         }
         if (Tf == 0) break;
         const RowSet &ffn_rows = Tf == T ? all : logit_set;

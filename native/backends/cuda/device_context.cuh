@@ -21,6 +21,7 @@
 #include <map>
 #include <tuple>
 
+#include "../../kernels/cuda/attention.cuh"
 #include "../../kernels/cuda/paged_kv.cuh"
 #include "abi.h"
 #include "device.cuh"
@@ -59,6 +60,15 @@ class DeviceContext {
     };
     int project(const DeviceTensor &w, const float *x, int64_t x_stride, float *y, int64_t y_stride, const RowSet &rows, const char *what,
                 const Why &why);
+    RowSet all_rows(const lmrt_cuda_step &step) const;
+    RowSet logit_rows(const lmrt_cuda_step &step) const; // indices among the logit rows
+    // The attention kernel's view of the step: queries in q (rows q_stride apart), output in attn_.
+    AttentionRows attention_rows(const lmrt_cuda_step &step, int max_span, const float *q, int64_t q_stride) const;
+    // In the last layer, as the CPU backend: only the rows that want logits
+    // go on through the feed-forward block. Gathers them (x_ and tmp_ into
+    // xg_ and og_, pointing *x and *o there) unless they are all the rows,
+    // and sets *kept to how many there are.
+    int keep_logit_rows(const lmrt_cuda_step &step, float **x, float **o, int *kept, const Why &why);
     int ensure_tables(size_t n, const Why &why);
     // The kernels of a step, on stream_: the layers, then the final norm of
     // the logit rows into cur_.
