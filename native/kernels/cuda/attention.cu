@@ -10,6 +10,31 @@ namespace {
 
 constexpr int kThreads = 128, kWarps = kThreads / kWarp;
 constexpr int kMaxGroup = 8; // query heads per thread block; larger groups take several blocks
+constexpr int kInFlight = 4; // K or V rows a warp loads before it uses the first
+
+// n consecutive halves (n = 1, 2, 4 or 8: one load of 2 to 16 bytes) as floats.
+template <int n> __device__ inline void load_halves(const __half *p, float *out) {
+    if constexpr (n == 8) {
+        const uint4 raw = *reinterpret_cast<const uint4 *>(p);
+        const __half2 *h = reinterpret_cast<const __half2 *>(&raw);
+        for (int j = 0; j < 4; ++j) {
+            const float2 f = __half22float2(h[j]);
+            out[2 * j] = f.x, out[2 * j + 1] = f.y;
+        }
+    } else if constexpr (n == 4) {
+        const uint2 raw = *reinterpret_cast<const uint2 *>(p);
+        const __half2 *h = reinterpret_cast<const __half2 *>(&raw);
+        for (int j = 0; j < 2; ++j) {
+            const float2 f = __half22float2(h[j]);
+            out[2 * j] = f.x, out[2 * j + 1] = f.y;
+        }
+    } else if constexpr (n == 2) {
+        const float2 f = __half22float2(*reinterpret_cast<const __half2 *>(p));
+        out[0] = f.x, out[1] = f.y;
+    } else {
+        out[0] = __half2float(*p);
+    }
+}
 
 __device__ inline float warp_max(float v) {
     for (int offset = kWarp / 2; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
@@ -25,8 +50,10 @@ int splits_for(int span) { return (span + kAttentionChunk - 1) / kAttentionChunk
 //      = 8 * L, and L lanes share a position, 8 values each (one 16-byte
 //      load); otherwise a whole warp per position, values strided.
 //   2. softmax statistics per head over the split (max m, sum l of exp).
-//   3. values: each warp sums p * v over its positions (lane j holds
-//      dimensions j, j + 32, ...), the warps' sums are added in warp order.
+//   3. values: each warp sums p * v over its positions (lane j holds a run
+//      of dimensions, or j, j + 32, ... where head_dim is not a multiple of
+//      32), the warps' sums are added in warp order.
+// Warps load kInFlight rows ahead of using them in phases 1 and 3.
 // Writes (m, l, unnormalised sum) per head for the combine kernel.
 template <int L, bool kVector>
 __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int layer, AttentionRows r, int n_head, int head_groups, float scale,
@@ -64,28 +91,37 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
         for (int g = 0; g < kMaxGroup; ++g) {
             for (int j = 0; j < 8; ++j) qr[g][j] = g < G ? values[g * D + part * 8 + j] : 0.0f;
         }
-        for (int base = warp * kPerWarp; base < n_pos; base += kWarps * kPerWarp) {
-            const int i = base + sub;
-            float partial[kMaxGroup] = {};
-            if (i < n_pos) {
-                const uint4 raw = *reinterpret_cast<const uint4 *>(k_row(i) + part * 8);
-                const __half2 *h = reinterpret_cast<const __half2 *>(&raw);
+        // kInFlight key rows per lane loaded before any is used: a warp keeps
+        // that many 16-byte loads in flight instead of waiting on each
+        constexpr int kStride = kWarps * kPerWarp;
+        for (int base = warp * kPerWarp; base < n_pos; base += kInFlight * kStride) {
+            uint4 raw[kInFlight];
+#pragma unroll
+            for (int f = 0; f < kInFlight; ++f) {
+                const int i = base + f * kStride + sub;
+                raw[f] = i < n_pos ? *reinterpret_cast<const uint4 *>(k_row(i) + part * 8) : make_uint4(0, 0, 0, 0);
+            }
+#pragma unroll
+            for (int f = 0; f < kInFlight; ++f) {
+                const int i = base + f * kStride + sub;
+                const __half2 *h = reinterpret_cast<const __half2 *>(&raw[f]);
                 float k[8];
                 for (int j = 0; j < 4; ++j) {
-                    const float2 f = __half22float2(h[j]);
-                    k[2 * j] = f.x, k[2 * j + 1] = f.y;
+                    const float2 v = __half22float2(h[j]);
+                    k[2 * j] = v.x, k[2 * j + 1] = v.y;
                 }
+                float partial[kMaxGroup] = {};
 #pragma unroll
                 for (int g = 0; g < kMaxGroup; ++g) {
                     for (int j = 0; j < 8; ++j) partial[g] += qr[g][j] * k[j];
                 }
-            }
 #pragma unroll
-            for (int g = 0; g < kMaxGroup; ++g) {
-                for (int offset = L / 2; offset > 0; offset /= 2) partial[g] += __shfl_xor_sync(0xffffffffu, partial[g], offset);
-            }
-            if (i < n_pos && part == 0) {
-                for (int g = 0; g < G; ++g) scores[g * kAttentionChunk + i] = partial[g] * scale;
+                for (int g = 0; g < kMaxGroup; ++g) {
+                    for (int offset = L / 2; offset > 0; offset /= 2) partial[g] += __shfl_xor_sync(0xffffffffu, partial[g], offset);
+                }
+                if (i < n_pos && part == 0) {
+                    for (int g = 0; g < G; ++g) scores[g * kAttentionChunk + i] = partial[g] * scale;
+                }
             }
         }
     } else {
@@ -122,21 +158,35 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
     }
     __syncthreads();
 
+    // lane j holds dimensions dim(j, e), e < kLaneValues: contiguous runs
+    // (one load per value row) where head_dim is a multiple of 32, else strided
+    constexpr bool kContiguous = kVector && L >= 4;
+    auto dim = [&](int e) { return kContiguous ? lane * kLaneValues + e : lane + kWarp * e; };
     float acc[kMaxGroup][kLaneValues] = {};
-    for (int i = warp; i < n_pos; i += kWarps) {
-        const int pos = p0 + i;
-        const __half *v = kv.row(table[pos / kv.block_size], layer, 1, pos % kv.block_size, kv_head);
-        float vv[kLaneValues];
+    for (int i0 = warp; i0 < n_pos; i0 += kInFlight * kWarps) {
+        float vv[kInFlight][kLaneValues];
 #pragma unroll
-        for (int e = 0; e < kLaneValues; ++e) {
-            const int j = lane + kWarp * e;
-            vv[e] = j < D ? __half2float(v[j]) : 0.0f;
+        for (int f = 0; f < kInFlight; ++f) {
+            const int i = i0 + f * kWarps;
+            const int pos = p0 + (i < n_pos ? i : 0);
+            const __half *v = kv.row(table[pos / kv.block_size], layer, 1, pos % kv.block_size, kv_head);
+            if constexpr (kContiguous) {
+                load_halves<kLaneValues>(v + lane * kLaneValues, vv[f]);
+            } else {
+#pragma unroll
+                for (int e = 0; e < kLaneValues; ++e) vv[f][e] = dim(e) < D ? __half2float(v[dim(e)]) : 0.0f;
+            }
         }
 #pragma unroll
-        for (int g = 0; g < kMaxGroup; ++g) {
-            const float p = g < G ? scores[g * kAttentionChunk + i] : 0.0f;
+        for (int f = 0; f < kInFlight; ++f) {
+            const int i = i0 + f * kWarps;
+            if (i >= n_pos) break;
 #pragma unroll
-            for (int e = 0; e < kLaneValues; ++e) acc[g][e] += p * vv[e];
+            for (int g = 0; g < kMaxGroup; ++g) {
+                const float p = g < G ? scores[g * kAttentionChunk + i] : 0.0f;
+#pragma unroll
+                for (int e = 0; e < kLaneValues; ++e) acc[g][e] += p * vv[f][e];
+            }
         }
     }
     for (int w = 0; w < kWarps; ++w) {
@@ -145,7 +195,7 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
             for (int g = 0; g < kMaxGroup; ++g) {
 #pragma unroll
                 for (int e = 0; e < kLaneValues; ++e) {
-                    const int j = lane + kWarp * e;
+                    const int j = dim(e);
                     if (g < G && j < D) values[g * D + j] = (w == 0 ? 0.0f : values[g * D + j]) + acc[g][e];
                 }
             }
