@@ -380,3 +380,26 @@ TEST(greedy_rows_return_the_argmax_of_the_logits_they_would_return) {
     CHECK(std::string(err.message).find("the tokens buffer holds 0 ids") != std::string::npos);
     CHECK_EQ(lmrt_seq_length(f.ctx.get(), b), 6);
 }
+
+TEST(cuda_availability_is_a_count_or_a_reason) {
+    // where liblmrt_cuda is missing or sees no GPU: 0 and why; else the devices
+    char why[512] = "";
+    const int devices = lmrt_cuda_available(why, sizeof why);
+    CHECK(devices >= 0);
+    if (devices == 0) {
+        CHECK(std::strlen(why) > 0);
+        CHECK(std::string(why).find("CUDA") != std::string::npos);
+    }
+    lmrt_model_params p{};
+    p.backend = LMRT_BACKEND_CUDA;
+    p.gpu_layers = -1;
+    p.device = -1;
+    lmrt_model *m = nullptr;
+    lmrt_error err{};
+    CHECK_EQ(lmrt_model_open_with("unused.gguf", &p, &m, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("device must be a CUDA device index") != std::string::npos);
+    p.device = 0;
+    p.backend = 7;
+    CHECK_EQ(lmrt_model_open_with("unused.gguf", &p, &m, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("unknown backend 7") != std::string::npos);
+}
