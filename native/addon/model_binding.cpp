@@ -209,8 +209,9 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
         return o;
     }
 
-    // step(rows: Int32Array of [seq, token, pos, flags] quadruples, tokens?: Int32Array): Promise<Float32Array>
-    // of the logit rows' logits; rows with LMRT_ROW_ARGMAX put their greedy token in `tokens` instead, in order
+    // step(rows: Int32Array of [seq, token, pos, flags] quadruples, out?): Promise<Float32Array> of the logit
+    // rows' logits; rows with LMRT_ROW_ARGMAX put their greedy token in out.tokens instead, rows with
+    // LMRT_ROW_TOPK their out.topK largest logits in out.topIds / out.topLogits, each kind in row order
     Napi::Value step(const Napi::CallbackInfo &info);
 
     Napi::Value dispose(const Napi::CallbackInfo &info) {
@@ -232,22 +233,26 @@ class ContextHandle : public Napi::ObjectWrap<ContextHandle> {
 
 class StepWorker : public Napi::AsyncWorker {
   public:
-    // tokens: where the greedy rows' tokens go (an Int32Array of at least as many), or empty
+    // out: the step's second argument, checked by step(): where the greedy
+    // tokens and top-k entries go
     StepWorker(Napi::Env env, ContextHandle *owner, Napi::Object self, lmrt_context *ctx, std::vector<lmrt_batch_row> rows,
-               uint32_t n_vocab, size_t n_greedy, Napi::Value tokens)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), ctx_(ctx), rows_(std::move(rows)) {
+               uint32_t n_vocab, size_t n_greedy, size_t n_top, uint32_t top_k, Napi::Value out)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), ctx_(ctx), rows_(std::move(rows)), top_k_(top_k) {
         self_ = Napi::Persistent(self);
-        if (tokens.IsTypedArray()) tokens_ref_ = Napi::Persistent(tokens.As<Napi::Object>());
+        if (out.IsObject()) out_ref_ = Napi::Persistent(out.As<Napi::Object>());
         size_t wanted = 0;
         for (const lmrt_batch_row &r : rows_) wanted += (r.flags & LMRT_ROW_LOGITS) != 0;
-        logits_.resize((wanted - n_greedy) * n_vocab);
+        logits_.resize((wanted - n_greedy - n_top) * n_vocab);
         tokens_.resize(n_greedy);
+        top_ids_.resize(n_top * top_k);
+        top_logits_.resize(n_top * top_k);
     }
     Napi::Promise promise() { return deferred_.Promise(); }
 
     void Execute() override {
-        status_ = lmrt_context_step_ex(ctx_, rows_.data(), static_cast<uint32_t>(rows_.size()), logits_.data(), logits_.size(), tokens_.data(),
-                                       tokens_.size(), &err_);
+        lmrt_step_output out{logits_.data(), logits_.size(), tokens_.data(), tokens_.size(), top_k_, top_ids_.data(), top_logits_.data(),
+                             top_ids_.size()};
+        status_ = lmrt_context_step_ex(ctx_, rows_.data(), static_cast<uint32_t>(rows_.size()), &out, &err_);
     }
 
     void OnOK() override {
@@ -260,7 +265,11 @@ class StepWorker : public Napi::AsyncWorker {
         }
         Napi::Float32Array out = Napi::Float32Array::New(env, logits_.size());
         std::copy(logits_.begin(), logits_.end(), out.Data());
-        if (!tokens_.empty()) std::copy(tokens_.begin(), tokens_.end(), tokens_ref_.Value().As<Napi::Int32Array>().Data());
+        if (!tokens_.empty()) std::copy(tokens_.begin(), tokens_.end(), out_ref_.Value().Get("tokens").As<Napi::Int32Array>().Data());
+        if (!top_ids_.empty()) {
+            std::copy(top_ids_.begin(), top_ids_.end(), out_ref_.Value().Get("topIds").As<Napi::Int32Array>().Data());
+            std::copy(top_logits_.begin(), top_logits_.end(), out_ref_.Value().Get("topLogits").As<Napi::Float32Array>().Data());
+        }
         deferred_.Resolve(out);
     }
     void OnError(const Napi::Error &e) override {
@@ -275,8 +284,10 @@ class StepWorker : public Napi::AsyncWorker {
     lmrt_context *ctx_;
     std::vector<lmrt_batch_row> rows_;
     std::vector<float> logits_;
-    std::vector<int32_t> tokens_;
-    Napi::ObjectReference tokens_ref_;
+    uint32_t top_k_;
+    std::vector<int32_t> tokens_, top_ids_;
+    std::vector<float> top_logits_;
+    Napi::ObjectReference out_ref_;
     lmrt_status status_ = LMRT_OK;
     lmrt_error err_{};
 };
@@ -290,19 +301,34 @@ Napi::Value ContextHandle::step(const Napi::CallbackInfo &info) {
     Napi::Int32Array flat = info[0].As<Napi::Int32Array>();
     if (flat.ElementLength() % 4 != 0) throw make_error(env, "E_INVALID_ARGUMENT", "step: rows length must be a multiple of 4");
     std::vector<lmrt_batch_row> rows(flat.ElementLength() / 4);
-    size_t n_greedy = 0;
+    size_t n_greedy = 0, n_top = 0;
     for (size_t i = 0; i < rows.size(); ++i) {
         rows[i] = {flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3]};
-        n_greedy += (rows[i].flags & LMRT_ROW_ARGMAX) != 0 && (rows[i].flags & LMRT_ROW_LOGITS) != 0;
+        if (!(rows[i].flags & LMRT_ROW_LOGITS)) continue;
+        n_greedy += (rows[i].flags & LMRT_ROW_ARGMAX) != 0;
+        n_top += (rows[i].flags & LMRT_ROW_TOPK) != 0;
     }
-    const Napi::Value tokens = info.Length() > 1 ? info[1] : env.Undefined();
-    const bool tokens_ok = tokens.IsTypedArray() && tokens.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array &&
-                           tokens.As<Napi::Int32Array>().ElementLength() >= n_greedy;
-    if (n_greedy > 0 && !tokens_ok) {
-        throw make_error(env, "E_INVALID_ARGUMENT", "step: rows asking for their greedy token need an Int32Array of as many tokens");
+    // out: {tokens: Int32Array, topK: number, topIds: Int32Array, topLogits: Float32Array}, as many as the rows ask for
+    const Napi::Value out = info.Length() > 1 ? info[1] : env.Undefined();
+    auto typed = [&](const char *key, napi_typedarray_type type, size_t at_least) {
+        if (!out.IsObject()) return false;
+        const Napi::Value v = out.As<Napi::Object>().Get(key);
+        return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type && v.As<Napi::TypedArray>().ElementLength() >= at_least;
+    };
+    uint32_t top_k = 0;
+    if (n_top > 0 && out.IsObject() && out.As<Napi::Object>().Get("topK").IsNumber()) {
+        const double k = out.As<Napi::Object>().Get("topK").ToNumber().DoubleValue();
+        if (k >= 1 && k <= LMRT_MAX_TOP_K && k == static_cast<double>(static_cast<uint32_t>(k))) top_k = static_cast<uint32_t>(k);
+    }
+    if (n_greedy > 0 && !typed("tokens", napi_int32_array, n_greedy)) {
+        throw make_error(env, "E_INVALID_ARGUMENT", "step: rows asking for their greedy token need out.tokens, an Int32Array of as many");
+    }
+    if (n_top > 0 && (top_k == 0 || !typed("topIds", napi_int32_array, n_top * top_k) || !typed("topLogits", napi_float32_array, n_top * top_k))) {
+        throw make_error(env, "E_INVALID_ARGUMENT",
+                         "step: rows asking for their top-k logits need out.topK (1 to 256) and out.topIds / out.topLogits of topK per row");
     }
     busy_ = true;
-    auto *worker = new StepWorker(env, this, Value(), ctx, std::move(rows), n_vocab_, n_greedy, tokens);
+    auto *worker = new StepWorker(env, this, Value(), ctx, std::move(rows), n_vocab_, n_greedy, n_top, top_k, out);
     Napi::Promise p = worker->promise();
     worker->Queue();
     return p;

@@ -105,18 +105,39 @@ int32_t argmax_of(const float *row, int n) {
     return best;
 }
 
-// Hands out the CPU step's logit rows (in ctx->step_logits): greedy rows'
-// tokens to `tokens`, the others' logits to `logits`, each in row order.
-void split_logits(lmrt_context *ctx, float *logits, int32_t *tokens) {
+// The k largest logits of a row and their ids: largest first, equal
+// logits the lower id first, NaN as -infinity (the sampling chain's order,
+// ts/sampling/candidates.ts). `order` is scratch of the row's length.
+void top_k_of(const float *row, int n, int k, int32_t *ids, float *values, std::vector<int32_t> *order) {
+    auto value = [row](int32_t i) { return row[i] == row[i] ? row[i] : -INFINITY; };
+    order->resize(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) (*order)[static_cast<size_t>(i)] = i;
+    std::partial_sort(order->begin(), order->begin() + k, order->end(), [&](int32_t a, int32_t b) {
+        const float va = value(a), vb = value(b);
+        return va > vb || (va == vb && a < b);
+    });
+    for (int i = 0; i < k; ++i) {
+        ids[i] = (*order)[static_cast<size_t>(i)];
+        values[i] = value(ids[i]);
+    }
+}
+
+// Hands out the CPU step's logit rows (in ctx->step_logits), each kind in
+// row order: greedy rows' tokens, top-k rows' entries, the others' logits.
+void split_logits(lmrt_context *ctx, const lmrt_step_output &out) {
     const size_t V = static_cast<size_t>(ctx->model->hp.n_vocab);
     const std::vector<int> &logit_rows = ctx->scratch.logit_rows;
-    size_t next_logits = 0, next_token = 0;
+    size_t next_logits = 0, next_token = 0, next_top = 0;
     for (size_t j = 0; j < logit_rows.size(); ++j) {
         const float *row = ctx->step_logits.data() + j * V;
-        if (ctx->scratch.batch[static_cast<size_t>(logit_rows[j])].argmax) {
-            tokens[next_token++] = argmax_of(row, static_cast<int>(V));
+        const lmrt::BatchRow &r = ctx->scratch.batch[static_cast<size_t>(logit_rows[j])];
+        if (r.argmax) {
+            out.tokens[next_token++] = argmax_of(row, static_cast<int>(V));
+        } else if (r.topk) {
+            top_k_of(row, static_cast<int>(V), static_cast<int>(out.top_k), out.top_ids + next_top, out.top_logits + next_top, &ctx->top_order);
+            next_top += out.top_k;
         } else {
-            std::memcpy(logits + next_logits++ * V, row, V * sizeof(float));
+            std::memcpy(out.logits + next_logits++ * V, row, V * sizeof(float));
         }
     }
 }
@@ -138,7 +159,7 @@ void finish_step(lmrt_context *ctx, uint32_t n) {
 // A step on the device: each row's K/V slot and the first position it
 // attends to, the block tables of the step's sequences (once each), and
 // the copy-on-write copies the cache's reserve() decided on.
-lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits, int32_t *tokens) {
+lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, const lmrt_step_output &out) {
     const lmrt::HParams &hp = ctx->model->hp;
     const lmrt::KvCache &kv = ctx->kv;
     const int bs = kv.block_size();
@@ -159,7 +180,7 @@ lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits, int32_t *to
         }
         const int first = hp.sliding_window > 0 ? std::max(0, row.pos - hp.sliding_window + 1) : 0;
         const int32_t slot = table[static_cast<size_t>(row.pos / bs)] * bs + row.pos % bs;
-        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset, row.decode ? 1 : 0, row.argmax ? 1 : 0};
+        ctx->cuda_rows[i] = lmrt_cuda_row{row.token, row.pos, first, slot, offset, row.decode ? 1 : 0, row.argmax ? 1 : 0, row.topk ? 1 : 0};
     }
     uint32_t max_span = 1;
     for (uint32_t i = 0; i < n; ++i) {
@@ -181,8 +202,11 @@ lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, float *logits, int32_t *to
     static_assert(sizeof(int) == sizeof(int32_t), "logit rows are passed as int32");
     step.logit_rows = reinterpret_cast<const int32_t *>(logit_rows.data());
     step.n_logit_rows = static_cast<uint32_t>(logit_rows.size());
-    step.logits = logits;
-    step.tokens = tokens;
+    step.logits = out.logits;
+    step.tokens = out.tokens;
+    step.top_k = out.top_k;
+    step.top_ids = out.top_ids;
+    step.top_logits = out.top_logits;
     step.max_span = max_span;
     return ctx->cuda->step(step);
 }
@@ -361,12 +385,17 @@ int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq) {
 
 lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits, uint64_t capacity,
                               lmrt_error *err) {
-    return lmrt_context_step_ex(ctx, rows, n, logits, capacity, nullptr, 0, err);
+    lmrt_step_output out{};
+    out.logits = logits;
+    out.logits_capacity = capacity;
+    return lmrt_context_step_ex(ctx, rows, n, &out, err);
 }
 
-lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits, uint64_t capacity,
-                                 int32_t *tokens, uint64_t tokens_capacity, lmrt_error *err) {
-    if (ctx == nullptr || (rows == nullptr && n != 0) || (logits == nullptr && capacity != 0) || (tokens == nullptr && tokens_capacity != 0)) {
+lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, const lmrt_step_output *out_or_null,
+                                 lmrt_error *err) {
+    const lmrt_step_output out = out_or_null != nullptr ? *out_or_null : lmrt_step_output{};
+    if (ctx == nullptr || (rows == nullptr && n != 0) || (out.logits == nullptr && out.logits_capacity != 0) ||
+        (out.tokens == nullptr && out.tokens_capacity != 0) || ((out.top_ids == nullptr || out.top_logits == nullptr) && out.top_capacity != 0)) {
         return invalid(err, "lmrt_context_step: null argument");
     }
     if (n == 0) return LMRT_OK;
@@ -401,43 +430,58 @@ lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, 
             } else {
                 g->new_length = r.pos + 1;
             }
-            if (r.flags & ~(LMRT_ROW_LOGITS | LMRT_ROW_DECODE | LMRT_ROW_ARGMAX)) {
+            if (r.flags & ~(LMRT_ROW_LOGITS | LMRT_ROW_DECODE | LMRT_ROW_ARGMAX | LMRT_ROW_TOPK)) {
                 return invalid(err, "row %" PRId64 ": unknown flags %" PRId64, i, r.flags);
             }
-            if ((r.flags & LMRT_ROW_ARGMAX) && !(r.flags & LMRT_ROW_LOGITS)) {
-                return invalid(err, "row %" PRId64 ": LMRT_ROW_ARGMAX needs LMRT_ROW_LOGITS", i);
+            if ((r.flags & (LMRT_ROW_ARGMAX | LMRT_ROW_TOPK)) && !(r.flags & LMRT_ROW_LOGITS)) {
+                return invalid(err, "row %" PRId64 ": LMRT_ROW_ARGMAX and LMRT_ROW_TOPK need LMRT_ROW_LOGITS", i);
+            }
+            if ((r.flags & LMRT_ROW_ARGMAX) && (r.flags & LMRT_ROW_TOPK)) {
+                return invalid(err, "row %" PRId64 ": LMRT_ROW_ARGMAX and LMRT_ROW_TOPK exclude each other", i);
             }
             if (r.flags & LMRT_ROW_LOGITS) ctx->scratch.logit_rows.push_back(static_cast<int>(i));
             batch[i] = lmrt::BatchRow{r.seq, r.token, r.pos, (r.flags & LMRT_ROW_LOGITS) != 0, (r.flags & LMRT_ROW_DECODE) != 0,
-                                      (r.flags & LMRT_ROW_ARGMAX) != 0};
+                                      (r.flags & LMRT_ROW_ARGMAX) != 0, (r.flags & LMRT_ROW_TOPK) != 0};
         }
-        uint64_t n_argmax = 0;
-        for (int r : ctx->scratch.logit_rows) n_argmax += batch[static_cast<size_t>(r)].argmax;
-        const uint64_t needed = (static_cast<uint64_t>(ctx->scratch.logit_rows.size()) - n_argmax) * static_cast<uint64_t>(hp.n_vocab);
-        if (needed > capacity) {
-            return invalid(err, "the logits buffer holds %" PRId64 " floats; this step needs %" PRId64, static_cast<int64_t>(capacity),
+        uint64_t n_argmax = 0, n_topk = 0;
+        for (int r : ctx->scratch.logit_rows) {
+            n_argmax += batch[static_cast<size_t>(r)].argmax;
+            n_topk += batch[static_cast<size_t>(r)].topk;
+        }
+        const uint64_t needed = (static_cast<uint64_t>(ctx->scratch.logit_rows.size()) - n_argmax - n_topk) * static_cast<uint64_t>(hp.n_vocab);
+        if (needed > out.logits_capacity) {
+            return invalid(err, "the logits buffer holds %" PRId64 " floats; this step needs %" PRId64, static_cast<int64_t>(out.logits_capacity),
                            static_cast<int64_t>(needed));
         }
-        if (n_argmax > tokens_capacity) {
-            return invalid(err, "the tokens buffer holds %" PRId64 " ids; this step's greedy rows need %" PRId64, static_cast<int64_t>(tokens_capacity),
-                           static_cast<int64_t>(n_argmax));
+        if (n_argmax > out.tokens_capacity) {
+            return invalid(err, "the tokens buffer holds %" PRId64 " ids; this step's greedy rows need %" PRId64,
+                           static_cast<int64_t>(out.tokens_capacity), static_cast<int64_t>(n_argmax));
+        }
+        if (n_topk > 0 && (out.top_k < 1 || out.top_k > LMRT_MAX_TOP_K || out.top_k > static_cast<uint32_t>(hp.n_vocab))) {
+            return invalid(err, "top_k must be 1 to %" PRId64 " (and at most the vocabulary), got %" PRId64,
+                           std::min<int64_t>(LMRT_MAX_TOP_K, hp.n_vocab), out.top_k);
+        }
+        if (n_topk * out.top_k > out.top_capacity) {
+            return invalid(err, "the top-k buffers hold %" PRId64 " entries; this step needs %" PRId64, static_cast<int64_t>(out.top_capacity),
+                           static_cast<int64_t>(n_topk * out.top_k));
         }
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
         if (ctx->cuda) {
-            s = cuda_step(ctx, n, logits, tokens);
+            s = cuda_step(ctx, n, out);
             if (!s.is_ok()) return s.to_c(err);
             finish_step(ctx, n);
             return LMRT_OK;
         }
         order_rows(batch.data(), n, &ctx->scratch);
-        // with greedy rows, every logit row lands in the context's buffer first
-        float *out = logits;
-        if (n_argmax > 0) {
+        // with greedy or top-k rows, every logit row lands in the context's buffer first
+        const bool split = n_argmax + n_topk > 0;
+        float *logits = out.logits;
+        if (split) {
             ctx->step_logits.resize(ctx->scratch.logit_rows.size() * static_cast<size_t>(hp.n_vocab));
-            out = ctx->step_logits.data();
+            logits = ctx->step_logits.data();
         }
-        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), out,
+        lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), logits,
                             ctx->profile.get()};
         StepJob job{&args, hp.arch};
         const bool single = one_thread_suffices(*ctx->model, n);
@@ -450,7 +494,7 @@ lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, 
         } else {
             ctx->pool.run(run_step, &job, single);
         }
-        if (n_argmax > 0) split_logits(ctx, logits, tokens);
+        if (split) split_logits(ctx, out);
         finish_step(ctx, n);
         return LMRT_OK;
     });

@@ -41,7 +41,8 @@ struct lmrt_context {
     std::vector<lmrt::KvCache::Growth> growth;
     std::vector<int> pending; // per sequence: rows of this step so far
     std::unique_ptr<lmrt::StepProfile> profile{lmrt::StepProfile::from_env()}; // LMRT_PROFILE
-    std::vector<float> step_logits; // a CPU step's logit rows when some rows want only their greedy token
+    std::vector<float> step_logits; // a CPU step's logit rows when some rows want only their greedy token or top-k
+    std::vector<int32_t> top_order;  // scratch of the top-k selection
     // the CUDA backend: the device's KV pool and scratch, and the host side
     // of a step's description (reused from step to step)
     std::unique_ptr<lmrt::CudaContext> cuda;

@@ -401,6 +401,9 @@ LMRT_API int32_t lmrt_seq_length(const lmrt_context *ctx, int32_t seq);
 #define LMRT_ROW_DECODE 2 /* a decoded token, not part of a prompt */
 #define LMRT_ROW_ARGMAX 4 /* with LMRT_ROW_LOGITS: return the row's greedy token (the index of its largest logit,
                              the first of equal ones; NaN never wins) instead of its logits (lmrt_context_step_ex) */
+#define LMRT_ROW_TOPK 8   /* with LMRT_ROW_LOGITS: return the row's top_k largest logits and their ids instead of
+                             all of them (lmrt_context_step_ex) */
+#define LMRT_MAX_TOP_K 256
 
 typedef struct lmrt_batch_row {
     int32_t seq;
@@ -415,12 +418,26 @@ typedef struct lmrt_batch_row {
  * leaving everything unchanged, when the cache cannot hold the rows. */
 LMRT_API lmrt_status lmrt_context_step(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits,
                                        uint64_t logits_capacity, lmrt_error *err);
-/* lmrt_context_step where rows may ask for their greedy token only
- * (LMRT_ROW_ARGMAX): their tokens go to tokens[k] in row order, and only
- * the other logit rows' logits to logits[]. On a GPU the logits of such rows
+/* Where lmrt_context_step_ex puts what the logit rows ask for, each kind in
+ * row order. On a GPU, the logits of LMRT_ROW_ARGMAX and LMRT_ROW_TOPK rows
  * never leave the device. */
-LMRT_API lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, float *logits,
-                                          uint64_t logits_capacity, int32_t *tokens, uint64_t tokens_capacity, lmrt_error *err);
+typedef struct lmrt_step_output {
+    float *logits;            /* n_vocab floats per logit row with neither ARGMAX nor TOPK */
+    uint64_t logits_capacity; /* floats */
+    int32_t *tokens;          /* one id per ARGMAX row */
+    uint64_t tokens_capacity;
+    uint32_t top_k;           /* entries per TOPK row, 1 to LMRT_MAX_TOP_K (at most n_vocab) */
+    int32_t *top_ids;         /* top_k per TOPK row: the largest logit first, equal logits the lower id first,
+                                 NaN counted as -infinity */
+    float *top_logits;        /* their logits (NaN as -infinity) */
+    uint64_t top_capacity;    /* entries of each of top_ids and top_logits */
+} lmrt_step_output;
+
+/* lmrt_context_step where rows may ask for their greedy token
+ * (LMRT_ROW_ARGMAX) or their top_k logits (LMRT_ROW_TOPK) instead of all
+ * their logits. `out` may be NULL for a step without logit rows. */
+LMRT_API lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, uint32_t n, const lmrt_step_output *out,
+                                          lmrt_error *err);
 
 typedef struct lmrt_kv_stats {
     uint32_t blocks_total, blocks_used, blocks_free, block_size, sequences;

@@ -24,6 +24,7 @@ struct BatchRow {
     bool logits;
     bool decode; // a decoded token (single-row order), else a prompt row
     bool argmax; // with logits: only the greedy token is handed out (the forward pass computes the logits alike)
+    bool topk;   // with logits: only the top-k entries are handed out
 };
 
 // Buffers sized once for the context's largest batch (no allocation per step).

@@ -25,6 +25,7 @@
 #include "../../native/kernels/cuda/rms_norm.cuh"
 #include "../../native/kernels/cuda/rope.cuh"
 #include "../../native/kernels/cuda/swiglu.cuh"
+#include "../../native/kernels/cuda/top_k.cuh"
 #include "check.h"
 #include "lmrt.h"
 
@@ -655,6 +656,46 @@ void argmax_matches_the_reference() {
     }
 }
 
+void top_k_matches_the_reference() {
+    std::mt19937 rng(23);
+    const int rows = 5;
+    for (const int64_t n : {300, 128256}) {
+        std::vector<float> x = random_floats(rng, static_cast<size_t>(rows * n), 3.0f);
+        // row 1: many equal values (ties by lower index), row 2: NaN, infinities and signed zeros, row 3: all equal
+        for (int64_t i = 0; i < n; i += 3) x[1 * n + i] = 2.5f;
+        x[2 * n + 7] = NAN, x[2 * n + 8] = INFINITY, x[2 * n + 9] = -INFINITY, x[2 * n + 10] = -0.0f, x[2 * n + 11] = 0.0f;
+        for (int64_t i = 0; i < n; ++i) x[3 * n + i] = -1.0f;
+        for (const int k : {1, 40, 256}) {
+            DeviceBuffer dx(x.size() * 4), di(static_cast<size_t>(rows * k) * 4), dv(static_cast<size_t>(rows * k) * 4);
+            CUDA_OK(cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice));
+            CUDA_OK(lmrt::cuda::top_k(dx.as<float>(), rows, n, k, di.as<int32_t>(), dv.as<float>(), nullptr));
+            std::vector<int32_t> ids(static_cast<size_t>(rows * k));
+            std::vector<float> values(ids.size());
+            CUDA_OK(cudaMemcpy(ids.data(), di.p, ids.size() * 4, cudaMemcpyDeviceToHost));
+            CUDA_OK(cudaMemcpy(values.data(), dv.p, values.size() * 4, cudaMemcpyDeviceToHost));
+            for (int r = 0; r < rows; ++r, ++checks) {
+                // the sampling chain's order: larger first, equal values (-0 == +0) by lower index, NaN as -infinity
+                const float *row = x.data() + r * n;
+                auto value = [row](int32_t i) { return row[i] == row[i] ? row[i] : -INFINITY; };
+                std::vector<int32_t> order(static_cast<size_t>(n));
+                for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+                std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
+                    return value(a) > value(b) || (value(a) == value(b) && a < b);
+                });
+                for (int i = 0; i < k; ++i) {
+                    const size_t at = static_cast<size_t>(r * k + i);
+                    const float want = value(order[static_cast<size_t>(i)]);
+                    if (ids[at] != order[static_cast<size_t>(i)] || std::memcmp(&values[at], &want, 4) != 0) {
+                        fail("top_k n=" + std::to_string(n) + " k=" + std::to_string(k) + " row " + std::to_string(r) + " entry " + std::to_string(i) +
+                             ": id " + std::to_string(ids[at]) + " vs " + std::to_string(order[static_cast<size_t>(i)]));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
 } // namespace
 
 namespace lmrt_cuda_test {
@@ -689,6 +730,7 @@ int main() {
                    {"swiglu_matches_the_reference", swiglu_matches_the_reference},
                    {"rope_matches_the_reference", rope_matches_the_reference},
                    {"argmax_matches_the_reference", argmax_matches_the_reference},
+                   {"top_k_matches_the_reference", top_k_matches_the_reference},
                    {"cuda_model_matches_the_cpu_backend", lmrt_cuda_test::cuda_model_matches_the_cpu_backend}};
     int failed_tests = 0;
     for (const auto &t : tests) {

@@ -1,6 +1,7 @@
 // The whole model on the CUDA backend against the CPU backend, through
-// lmrt.h only: the same steps (a prompt, greedy decoding, half of it with
-// the device choosing the tokens (LMRT_ROW_ARGMAX), a fork whose
+// lmrt.h only: the same steps (a prompt, greedy decoding, part of it with
+// the device choosing the tokens (LMRT_ROW_ARGMAX) or the top 40
+// (LMRT_ROW_TOPK), a fork whose
 // shared block is copied on write, a batch mixing a new prompt with decode
 // rows, a truncation) on both, every logits row compared with the parity
 // tests' tolerances against llama.cpp, and the greedy token wherever the
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -120,8 +122,10 @@ class Pair {
         for (lmrt_batch_row &r : rows) {
             if (r.flags & LMRT_ROW_LOGITS) r.flags |= LMRT_ROW_ARGMAX;
         }
-        if (lmrt_context_step_ex(cuda_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), nullptr, 0, tokens.data(), tokens.size(), &err) !=
-            LMRT_OK) {
+        lmrt_step_output out{};
+        out.tokens = tokens.data();
+        out.tokens_capacity = tokens.size();
+        if (lmrt_context_step_ex(cuda_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), &out, &err) != LMRT_OK) {
             fail(name_ + ": CUDA greedy step: " + err.message);
             return {};
         }
@@ -147,6 +151,52 @@ class Pair {
         ++steps_;
         return a;
     }
+    // The step with the CUDA side asking for each logit row's top k: every
+    // entry's logit must be the CPU's within the bound, and no token left
+    // out may beat the k-th by more than twice the bound on the CPU.
+    std::vector<float> top_k_step(std::vector<lmrt_batch_row> rows, uint32_t k) {
+        int n_logits = 0;
+        for (const lmrt_batch_row &r : rows) n_logits += (r.flags & LMRT_ROW_LOGITS) != 0;
+        std::vector<float> a(static_cast<size_t>(n_logits) * n_vocab_), top_logits(static_cast<size_t>(n_logits) * k);
+        std::vector<int32_t> top_ids(static_cast<size_t>(n_logits) * k, -1);
+        lmrt_error err{};
+        if (lmrt_context_step(cpu_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), a.data(), a.size(), &err) != LMRT_OK) {
+            fail(name_ + ": CPU step: " + err.message);
+            return {};
+        }
+        for (lmrt_batch_row &r : rows) {
+            if (r.flags & LMRT_ROW_LOGITS) r.flags |= LMRT_ROW_TOPK;
+        }
+        const lmrt_step_output out{nullptr, 0, nullptr, 0, k, top_ids.data(), top_logits.data(), top_ids.size()};
+        if (lmrt_context_step_ex(cuda_.ctx, rows.data(), static_cast<uint32_t>(rows.size()), &out, &err) != LMRT_OK) {
+            fail(name_ + ": CUDA top-k step: " + err.message);
+            return {};
+        }
+        for (int r = 0; r < n_logits; ++r, ++checks) {
+            const float *x = a.data() + static_cast<size_t>(r) * n_vocab_;
+            std::vector<float> sorted(x, x + n_vocab_);
+            std::sort(sorted.begin(), sorted.end(), std::greater<float>());
+            double max_abs = 0;
+            for (float v : sorted) max_abs = std::max(max_abs, static_cast<double>(std::fabs(v)));
+            const double bound = tol_ * std::max(1.0, max_abs);
+            std::vector<char> taken(static_cast<size_t>(n_vocab_), 0);
+            for (uint32_t i = 0; i < k; ++i) {
+                const int32_t id = top_ids[static_cast<size_t>(r) * k + i];
+                const float got = top_logits[static_cast<size_t>(r) * k + i];
+                const bool ok = id >= 0 && id < n_vocab_ && !taken[static_cast<size_t>(id)] && std::fabs(got - x[id]) <= bound &&
+                                (i == 0 || got <= top_logits[static_cast<size_t>(r) * k + i - 1]) && x[id] >= sorted[k - 1] - 2 * bound;
+                if (!ok) {
+                    fail(name_ + ": step " + std::to_string(steps_) + " top-k entry " + std::to_string(i) + " (id " + std::to_string(id) +
+                         ") is not among the CPU's top " + std::to_string(k) + " within the bound, or out of order");
+                    return {};
+                }
+                taken[static_cast<size_t>(id)] = 1;
+            }
+        }
+        ++steps_;
+        return a;
+    }
+
     double worst() const { return worst_; }
 
   private:
@@ -214,9 +264,9 @@ void compare_model(const std::string &path) {
     if (logits.empty()) return;
     int pos = 37, token = argmax_of(logits, 1, V);
     for (int i = 0; i < 12; ++i, ++pos) {
-        // every other step takes the greedy token from the device instead of the logits
+        // a third of the steps take the greedy token from the device, a third the top 40, instead of the logits
         const std::vector<lmrt_batch_row> row = {{a, token, pos, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}};
-        logits = i % 2 == 0 ? pair.step(row) : pair.greedy_step(row);
+        logits = i % 3 == 0 ? pair.step(row) : i % 3 == 1 ? pair.greedy_step(row) : pair.top_k_step(row, 40);
         if (logits.empty()) return;
         token = argmax_of(logits, 0, V);
     }

@@ -302,9 +302,9 @@ TEST(steps_reject_bad_rows_with_clear_errors) {
     CHECK(std::string(err.message).find("expects position 0") != std::string::npos);
     lmrt_batch_row no_seq{99, 300, 0, LMRT_ROW_LOGITS};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &no_seq, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
-    lmrt_batch_row bad_flags{seq, 300, 0, 8};
+    lmrt_batch_row bad_flags{seq, 300, 0, 16};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &bad_flags, 1, logits.data(), logits.size(), &err), LMRT_E_INVALID_ARGUMENT);
-    CHECK(std::string(err.message).find("unknown flags 8") != std::string::npos);
+    CHECK(std::string(err.message).find("unknown flags 16") != std::string::npos);
     lmrt_batch_row ok{seq, 300, 0, LMRT_ROW_LOGITS};
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &ok, 1, logits.data(), 10, &err), LMRT_E_INVALID_ARGUMENT); // logits buffer too small
     CHECK_EQ(lmrt_seq_length(f.ctx.get(), seq), 0);
@@ -337,7 +337,7 @@ TEST(model_open_names_unsupported_architectures_and_missing_tensors) {
     CHECK(m == nullptr);
 }
 
-TEST(greedy_rows_return_the_argmax_of_the_logits_they_would_return) {
+TEST(greedy_and_top_k_rows_return_what_the_logits_they_would_return_give) {
     Fixture f;
     if (!open_stories(&f)) return;
     Context plain = make_context(f.model.get(), 1024);
@@ -356,28 +356,62 @@ TEST(greedy_rows_return_the_argmax_of_the_logits_they_would_return) {
     rows[11].flags |= LMRT_ROW_ARGMAX;
     std::vector<float> some(V);
     int32_t tokens[2] = {-1, -1};
-    REQUIRE(lmrt_context_step_ex(f.ctx.get(), rows.data(), static_cast<uint32_t>(rows.size()), some.data(), some.size(), tokens, 2, &err) == LMRT_OK);
+    lmrt_step_output out{};
+    out.logits = some.data();
+    out.logits_capacity = some.size();
+    out.tokens = tokens;
+    out.tokens_capacity = 2;
+    REQUIRE(lmrt_context_step_ex(f.ctx.get(), rows.data(), static_cast<uint32_t>(rows.size()), &out, &err) == LMRT_OK);
     CHECK_EQ(tokens[0], argmax(all.data(), V));
     CHECK_EQ(tokens[1], argmax(all.data() + 2 * V, V));
     CHECK(std::memcmp(some.data(), all.data() + V, V * sizeof(float)) == 0); // row 6 keeps its logits, bit for bit
 
-    // decoding: one greedy row, one with logits
-    std::vector<lmrt_batch_row> step = {{a, tokens[0], 7, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}, {b, tokens[1], 5, LMRT_ROW_LOGITS | LMRT_ROW_DECODE}};
-    std::vector<float> both(2 * V);
-    REQUIRE(lmrt_context_step(plain.get(), step.data(), 2, both.data(), both.size(), &err) == LMRT_OK);
+    // decoding: a greedy row, a top-k row and one with logits
+    const int32_t c = new_seq(f.ctx.get());
+    CHECK_EQ(new_seq(plain.get()), c);
+    std::vector<lmrt_batch_row> step = {{a, tokens[0], 7, LMRT_ROW_LOGITS | LMRT_ROW_DECODE},
+                                        {b, tokens[1], 5, LMRT_ROW_LOGITS | LMRT_ROW_DECODE},
+                                        {c, 1, 0, LMRT_ROW_LOGITS}};
+    std::vector<float> three(3 * V);
+    REQUIRE(lmrt_context_step(plain.get(), step.data(), 3, three.data(), three.size(), &err) == LMRT_OK);
     step[0].flags |= LMRT_ROW_ARGMAX;
+    step[2].flags |= LMRT_ROW_TOPK;
     int32_t token = -1;
-    REQUIRE(lmrt_context_step_ex(f.ctx.get(), step.data(), 2, some.data(), some.size(), &token, 1, &err) == LMRT_OK);
-    CHECK_EQ(token, argmax(both.data(), V));
-    CHECK(std::memcmp(some.data(), both.data() + V, V * sizeof(float)) == 0);
+    const uint32_t k = 40;
+    std::vector<int32_t> top_ids(k);
+    std::vector<float> top_logits(k);
+    out = lmrt_step_output{some.data(), some.size(), &token, 1, k, top_ids.data(), top_logits.data(), k};
+    REQUIRE(lmrt_context_step_ex(f.ctx.get(), step.data(), 3, &out, &err) == LMRT_OK);
+    CHECK_EQ(token, argmax(three.data(), V));
+    CHECK(std::memcmp(some.data(), three.data() + V, V * sizeof(float)) == 0);
+    // the top-k: the row's k largest, largest first, equal ones by lower id (the sampling chain's order)
+    std::vector<int32_t> order(V);
+    for (uint32_t i = 0; i < V; ++i) order[i] = static_cast<int32_t>(i);
+    const float *row = three.data() + 2 * V;
+    std::stable_sort(order.begin(), order.end(), [row](int32_t x, int32_t y) { return row[x] > row[y]; });
+    for (uint32_t i = 0; i < k; ++i) {
+        CHECK_EQ(top_ids[i], order[i]);
+        CHECK(top_logits[i] == row[order[i]]);
+    }
 
-    // a greedy row needs LMRT_ROW_LOGITS, and room for its token
+    // greedy and top-k rows need LMRT_ROW_LOGITS, room for what they hand out, and a top_k in range
     lmrt_batch_row next{b, 7, 6, LMRT_ROW_ARGMAX | LMRT_ROW_DECODE};
-    CHECK_EQ(lmrt_context_step_ex(f.ctx.get(), &next, 1, nullptr, 0, &token, 1, &err), LMRT_E_INVALID_ARGUMENT);
-    CHECK(std::string(err.message).find("LMRT_ROW_ARGMAX needs LMRT_ROW_LOGITS") != std::string::npos);
+    CHECK_EQ(lmrt_context_step_ex(f.ctx.get(), &next, 1, &out, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("need LMRT_ROW_LOGITS") != std::string::npos);
     next.flags |= LMRT_ROW_LOGITS;
     CHECK_EQ(lmrt_context_step(f.ctx.get(), &next, 1, some.data(), some.size(), &err), LMRT_E_INVALID_ARGUMENT);
     CHECK(std::string(err.message).find("the tokens buffer holds 0 ids") != std::string::npos);
+    next.flags = LMRT_ROW_LOGITS | LMRT_ROW_TOPK | LMRT_ROW_DECODE;
+    out.top_k = LMRT_MAX_TOP_K + 1;
+    CHECK_EQ(lmrt_context_step_ex(f.ctx.get(), &next, 1, &out, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("top_k must be 1 to 256") != std::string::npos);
+    out.top_k = k;
+    out.top_capacity = k - 1;
+    CHECK_EQ(lmrt_context_step_ex(f.ctx.get(), &next, 1, &out, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("the top-k buffers hold 39 entries") != std::string::npos);
+    next.flags |= LMRT_ROW_ARGMAX;
+    CHECK_EQ(lmrt_context_step_ex(f.ctx.get(), &next, 1, &out, &err), LMRT_E_INVALID_ARGUMENT);
+    CHECK(std::string(err.message).find("exclude each other") != std::string::npos);
     CHECK_EQ(lmrt_seq_length(f.ctx.get(), b), 6);
 }
 

@@ -128,6 +128,24 @@ describe.skipIf(!HAVE_MODELS)('sampling, stop tokens, abort and log-probabilitie
     }
   });
 
+  it('sampling from the native top-k (no logprobs) chooses the tokens sampling from whole rows (logprobs asked) does', async () => {
+    const chains = [
+      { temperature: 0.8 }, // the default top-k 40, top-p 0.95, min-p 0.05
+      { temperature: 1.5, topK: 5, topP: 1, minP: 0 },
+      { temperature: 1, topK: 100, typicalP: 0.9 },
+      { temperature: 0.7, topK: 256, topP: 0.8 },
+    ];
+    for (const file of STORIES) {
+      const m = await model(file);
+      for (const [c, chain] of chains.entries()) {
+        const options = { ...chain, maxTokens: 40, ignoreEos: true, seed: 100 + c };
+        const [narrow, whole] = await Promise.all([m.generate(PROMPTS[c % PROMPTS.length]!, options), m.generate(PROMPTS[c % PROMPTS.length]!, { ...options, logprobs: 0 })]);
+        expect(whole.logprobs).toHaveLength(40);
+        expect(narrow.tokens, `${file} ${JSON.stringify(chain)}`).toEqual(whole.tokens);
+      }
+    }
+  });
+
   it('stop tokens end the generation without being part of it', async () => {
     const m = await model('stories260K-f32.gguf');
     const full = await m.generate('Once upon a time', { maxTokens: 30 });

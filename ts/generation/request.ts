@@ -229,6 +229,27 @@ export class GenerationRequest {
     return this.#take(token, NO_ROW);
   }
 
+  /**
+   * How many of the next logits row's largest entries suffice to sample the
+   * next token as from the whole row (the sampler's top-k, without
+   * penalties or biases before it), where nothing else of the row is needed
+   * (no logprobs, speculation or followers); 0 when the whole row is.
+   */
+  get wantsTopK(): number {
+    if (this.#sampler === undefined || this.limits.maxTokens <= 0 || this.limits.logprobs !== undefined) return 0;
+    return this.speculation === undefined && this.followers.length === 0 ? this.#sampler.topKOnly : 0;
+  }
+
+  /**
+   * The next logits row's `k` largest entries (at least wantsTopK), largest
+   * first, from `offset` of `ids` and `logits`: sample, stream, maybe
+   * finish. Returns whether it finished.
+   */
+  onTopLogits(ids: Int32Array, logits: Float32Array, offset: number, k: number): boolean {
+    if (this.#sampler === undefined) throw new Error('onTopLogits: a scoring request keeps whole rows');
+    return this.#take(this.#sampler.sampleTop(ids, logits, offset, k), NO_ROW);
+  }
+
   /** The logits after the last known token: sample, stream, maybe finish. Returns whether it finished. */
   onLogits(row: Float32Array): boolean {
     if (this.#sampler === undefined) {

@@ -87,7 +87,18 @@ export type RawModelInfo = ModelInfo;
 export type RawKvStats = KvStats;
 
 /** Step row flags, as LMRT_ROW_* in lmrt.h: logits wanted; a decoded token (not a prompt row). */
-export const RowFlag = { logits: 1, decode: 2, argmax: 4 } as const;
+export const RowFlag = { logits: 1, decode: 2, argmax: 4, topK: 8 } as const;
+
+/** Where a step puts what greedy and top-k rows ask for instead of their logits, each kind in row order. */
+export interface StepOutput {
+  /** One id per `argmax` row. */
+  tokens?: Int32Array;
+  /** Entries per `topK` row (1 to 256). */
+  topK?: number;
+  /** `topK` per `topK` row: the largest logit first, equal logits the lower id first (NaN as -Infinity). */
+  topIds?: Int32Array;
+  topLogits?: Float32Array;
+}
 
 export interface RawContext {
   seqCreate(): number;
@@ -99,11 +110,11 @@ export interface RawContext {
   seqReusePrefix(seq: number, tokens: Int32Array, nPrompt: number): number;
   /**
    * rows: [seq, token, pos, flags] quadruples; resolves to the logits rows
-   * that were asked for. Rows flagged `argmax` (with `logits`) put their
-   * greedy token in `tokens` instead (in row order), and their logits are
+   * that were asked for. Rows flagged `argmax` or `topK` (with `logits`) put
+   * their greedy token or top entries in `out` instead, and their logits are
    * not in the result.
    */
-  step(rows: Int32Array, tokens?: Int32Array): Promise<Float32Array>;
+  step(rows: Int32Array, out?: StepOutput): Promise<Float32Array>;
   kvStats(): RawKvStats;
   dispose(): void;
 }

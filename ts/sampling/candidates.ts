@@ -47,6 +47,18 @@ export class Candidates {
     this.sorted = false;
   }
 
+  /**
+   * A row's `k` largest entries, already in the order `sort` gives (the
+   * native step's top-k: largest first, equal logits lower id first, NaN as
+   * -Infinity), from `offset` of `ids` and `logits`.
+   */
+  fillTop(ids: Int32Array, logits: Float32Array, offset: number, k: number): void {
+    this.ids.set(ids.subarray(offset, offset + k));
+    this.logits.set(logits.subarray(offset, offset + k));
+    this.size = k;
+    this.sorted = true;
+  }
+
   /** The highest logit (ties: the lower id), as an index into the live entries. */
   argmax(): number {
     let best = 0;

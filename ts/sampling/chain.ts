@@ -193,6 +193,31 @@ export class Sampler {
     return draw(c, this.#rng.next(), this.#probs);
   }
 
+  /**
+   * How many of a row's largest logits `sampleTop` needs to choose as
+   * `sample` would from the whole row: the top-k size where nothing before
+   * top-k (penalties, biases) changes a logit and the choice is sampled
+   * (temperature above 0); 0 where the whole row is needed.
+   */
+  get topKOnly(): number {
+    const o = this.options;
+    const plain = o.logitBias.size === 0 && o.repeatPenalty === 1 && o.frequencyPenalty === 0 && o.presencePenalty === 0;
+    return plain && o.temperature > 0 && o.topK > 0 ? o.topK : 0;
+  }
+
+  /**
+   * Chooses the next token from a row's `k` (at least `topKOnly`) largest
+   * logits, given largest first with equal logits by lower id (`ids` and
+   * `logits` from `offset`): the token `sample` would choose from the whole
+   * row, drawing the same random number.
+   */
+  sampleTop(ids: Int32Array, logits: Float32Array, offset: number, k: number): number {
+    const c = this.#candidates;
+    c.fillTop(ids, logits, offset, k);
+    this.#narrow(c);
+    return draw(c, this.#rng.next(), this.#probs);
+  }
+
   // The row's candidates with the penalties and biases applied.
   #adjusted(row: Float32Array, offset: number): Candidates {
     const o = this.options;

@@ -17,7 +17,7 @@
  */
 import { fromNativeError, LmrtError } from '../errors.js';
 import type { GenerationRequest, Feed } from '../generation/request.js';
-import { RowFlag, type RawContext } from '../native/types.js';
+import { RowFlag, type RawContext, type StepOutput } from '../native/types.js';
 
 export interface SchedulerOptions {
   vocabSize: number;
@@ -39,11 +39,18 @@ export function blocksHeld(positions: number, window: number, chunk: number, blo
   return Math.ceil(live / blockSize) + (window > 0 ? 1 : 0);
 }
 
+// The most entries a step's top-k rows can ask for (lmrt.h's LMRT_MAX_TOP_K);
+// a request sampling from more takes its whole row.
+const MAX_TOP_K = 256;
+
 interface Planned {
   request: GenerationRequest;
   feed: Feed;
-  /** The step hands over the greedy token after the feed instead of its logits row (set by #rows). */
-  greedy?: boolean;
+  /**
+   * What the step hands over after the feed instead of its logits row (set
+   * by #rows): its greedy token, or its largest logits (the step's top-k).
+   */
+  instead?: 'greedy' | 'top';
 }
 
 export class Scheduler {
@@ -131,11 +138,11 @@ export class Scheduler {
       const plan = this.#plan(this.#options.chunk - drafted);
       if (plan.length === 0) return;
       let logits: Float32Array;
-      let greedyTokens: Int32Array;
+      let out: Required<StepOutput>;
       try {
         const rows = this.#rows(plan);
-        greedyTokens = new Int32Array(plan.reduce((n, p) => n + (p.greedy ? 1 : 0), 0));
-        logits = await this.#ctx.step(rows, greedyTokens);
+        out = this.#stepOutput(plan);
+        logits = await this.#ctx.step(rows, out);
         ++this.counters.steps;
         this.counters.rows += rows.length / 4;
       } catch (raw) {
@@ -156,18 +163,20 @@ export class Scheduler {
       const V = this.#options.vocabSize;
       let row = 0;
       let greedyRow = 0;
-      for (const { request, feed, greedy } of plan) {
+      let topRow = 0;
+      for (const { request, feed, instead } of plan) {
         request.fedRows(feed.tokens.length);
         if (!feed.logits) continue;
-        if (greedy) {
-          const token = greedyTokens[greedyRow++]!;
+        if (instead !== undefined) {
+          const at = instead === 'greedy' ? greedyRow++ : topRow++;
           if (request.done) continue;
           if (request.limits.signal?.aborted) {
             request.abort();
             this.#release(request);
             continue;
           }
-          this.#deliverToken(request, token);
+          this.#deliverInstead(request, () =>
+            instead === 'greedy' ? request.onGreedyToken(out.tokens[at]!) : request.onTopLogits(out.topIds, out.topLogits, at * out.topK, out.topK));
           continue;
         }
         if (feed.allLogits) {
@@ -255,11 +264,11 @@ export class Scheduler {
     if (finished) this.#release(request);
   }
 
-  // Hands a greedy request the token the step chose for it.
-  #deliverToken(request: GenerationRequest, token: number): void {
+  // Hands a request what the step chose or narrowed for it instead of its logits row.
+  #deliverInstead(request: GenerationRequest, deliver: () => boolean): void {
     let finished: boolean;
     try {
-      finished = request.onGreedyToken(token);
+      finished = deliver();
     } catch (err) {
       this.#fail(request, err, true);
       return;
@@ -325,23 +334,42 @@ export class Scheduler {
   }
 
   // The step's rows. A request that takes the most likely token and nothing
-  // else of the row (see GenerationRequest.wantsGreedyToken) asks for that
-  // token only: the logits row then never leaves the native side (on a GPU,
-  // the device).
+  // else of its row (GenerationRequest.wantsGreedyToken) asks for that token
+  // only, one that samples from its top-k (wantsTopK) for the row's largest
+  // logits: the whole row then never leaves the native side (on a GPU, the
+  // device).
   #rows(plan: Planned[]): Int32Array {
     const n = plan.reduce((s, p) => s + p.feed.tokens.length, 0);
     const rows = new Int32Array(4 * n);
     let i = 0;
     for (const p of plan) {
       const { request, feed } = p;
-      p.greedy = feed.logits && !feed.allLogits && request.wantsGreedyToken;
-      const last = p.greedy ? RowFlag.logits | RowFlag.argmax : RowFlag.logits;
+      const single = feed.logits && !feed.allLogits;
+      const topK = single ? request.wantsTopK : 0;
+      const narrow = topK > 0 && topK <= MAX_TOP_K && topK < this.#options.vocabSize;
+      p.instead = single && request.wantsGreedyToken ? 'greedy' : narrow ? 'top' : undefined;
+      const last = RowFlag.logits | (p.instead === 'greedy' ? RowFlag.argmax : p.instead === 'top' ? RowFlag.topK : 0);
       feed.tokens.forEach((token, k) => {
         const logits = feed.allLogits ? RowFlag.logits : k === feed.tokens.length - 1 && feed.logits ? last : 0;
         rows.set([request.seq, token, feed.position + k, logits | (feed.decode ? RowFlag.decode : 0)], 4 * i++);
       });
     }
     return rows;
+  }
+
+  // Room for what the step's greedy and top-k rows hand over: one top-k
+  // size for the step, the largest its requests ask for (each narrows to
+  // its own).
+  #stepOutput(plan: Planned[]): Required<StepOutput> {
+    let greedy = 0, top = 0, topK = 1;
+    for (const p of plan) {
+      if (p.instead === 'greedy') ++greedy;
+      if (p.instead === 'top') {
+        ++top;
+        topK = Math.max(topK, p.request.wantsTopK);
+      }
+    }
+    return { tokens: new Int32Array(greedy), topK, topIds: new Int32Array(top * topK), topLogits: new Float32Array(top * topK) };
   }
 
   // Frees room by sending the most recently started request back to wait.

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LMRT_CUDA_ABI_VERSION 5
+#define LMRT_CUDA_ABI_VERSION 6
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,9 +57,10 @@ typedef struct lmrt_cuda_context_desc {
  * lmrt_cuda_step.tables, whether it is a decoded token (LMRT_ROW_DECODE:
  * its matrix products take the single-row kernels, a prompt row's the
  * batched ones, whatever else shares the step), and for a logit row whether
- * only its greedy token is wanted (LMRT_ROW_ARGMAX). */
+ * only its greedy token (LMRT_ROW_ARGMAX) or its top_k logits (LMRT_ROW_TOPK)
+ * are wanted. */
 typedef struct lmrt_cuda_row {
-    int32_t token, pos, first, slot, table_offset, decode, argmax;
+    int32_t token, pos, first, slot, table_offset, decode, argmax, topk;
 } lmrt_cuda_row;
 
 typedef struct lmrt_cuda_step {
@@ -71,8 +72,11 @@ typedef struct lmrt_cuda_step {
     uint32_t n_copies;
     const int32_t *logit_rows; /* ascending row indices whose logits the step returns */
     uint32_t n_logit_rows;
-    float *logits;  /* host: n_vocab floats for each logit row without argmax, in order */
+    float *logits;  /* host: n_vocab floats for each logit row with neither argmax nor topk, in order */
     int32_t *tokens; /* host: the greedy token of each logit row with argmax, in order */
+    uint32_t top_k;  /* lmrt_step_output's: entries per topk row */
+    int32_t *top_ids; /* host: top_k per topk row, in order (as lmrt_step_output) */
+    float *top_logits;
     uint32_t max_span; /* the largest pos - first + 1 of the rows */
 } lmrt_cuda_step;
 

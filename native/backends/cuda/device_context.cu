@@ -14,6 +14,7 @@
 #include "../../kernels/cuda/rms_norm.cuh"
 #include "../../kernels/cuda/rope.cuh"
 #include "../../kernels/cuda/swiglu.cuh"
+#include "../../kernels/cuda/top_k.cuh"
 #include "device_context.cuh"
 
 namespace lmrt::cuda {
@@ -38,7 +39,8 @@ void DeviceContext::drop_graphs() {
 }
 
 size_t DeviceContext::bytes() const {
-    return pool_.bytes() + activations_.bytes() + ints_.bytes() + tables_.bytes() + logits_.bytes() + partials_.bytes() + ids_.bytes();
+    return pool_.bytes() + activations_.bytes() + ints_.bytes() + tables_.bytes() + logits_.bytes() + partials_.bytes() + ids_.bytes() +
+           top_ids_.bytes() + top_values_.bytes();
 }
 
 DeviceContext::RowArrays DeviceContext::row_arrays(int32_t *base) const {
@@ -91,6 +93,11 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
     LMRT_CUDA_TRY(logits_.allocate(static_cast<size_t>(logit_slice_) * V * sizeof(float)), why, "allocating logits");
     LMRT_CUDA_TRY(ids_.allocate(R * sizeof(int32_t)), why, "allocating greedy tokens");
     LMRT_CUDA_TRY(staging_ids_.allocate(R * sizeof(int32_t)), why, "allocating pinned greedy tokens");
+    const size_t top = R * static_cast<size_t>(std::min(kMaxTopK, hp.n_vocab));
+    LMRT_CUDA_TRY(top_ids_.allocate(top * sizeof(int32_t)), why, "allocating top-k");
+    LMRT_CUDA_TRY(top_values_.allocate(top * sizeof(float)), why, "allocating top-k");
+    LMRT_CUDA_TRY(staging_top_ids_.allocate(top * sizeof(int32_t)), why, "allocating pinned top-k");
+    LMRT_CUDA_TRY(staging_top_values_.allocate(top * sizeof(float)), why, "allocating pinned top-k");
 
     const size_t per_row = attention_partial_floats(hp.n_head, hp.head_dim, static_cast<int>(desc.max_span));
     partial_floats_ = per_row * std::max<size_t>(1, std::min(R, kPartialBytes / (per_row * sizeof(float))));
@@ -137,9 +144,15 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
         if (step.rows[t].decode != 0) host.decode_rows[n_decode_++] = t;
         else host.prompt_rows[n_prompt++] = t;
     }
+    top_k_ = 0;
     for (uint32_t j = 0; j < step.n_logit_rows; ++j) {
-        if (step.rows[step.logit_rows[j]].decode != 0) host.decode_logits[n_decode_logits_++] = static_cast<int32_t>(j);
+        const lmrt_cuda_row &r = step.rows[step.logit_rows[j]];
+        if (r.decode != 0) host.decode_logits[n_decode_logits_++] = static_cast<int32_t>(j);
         else host.prompt_logits[n_prompt_logits++] = static_cast<int32_t>(j);
+        if (r.topk != 0) top_k_ = static_cast<int>(step.top_k);
+    }
+    if (top_k_ > kMaxTopK || top_k_ > m_.hp.n_vocab) {
+        return why.fail(LMRT_E_INVALID_ARGUMENT, "CUDA step: top-k of %d (at most %d)", top_k_, std::min(kMaxTopK, m_.hp.n_vocab));
     }
     std::memcpy(staging_tables_.get(), step.tables, step.n_tables * sizeof(int32_t));
     LMRT_CUDA_TRY(cudaMemcpyAsync(ints_.get(), staging_ints_.get(), ints_.bytes(), cudaMemcpyHostToDevice, stream_), why, "uploading rows");
@@ -174,11 +187,18 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
         return status_run;
     }
     LMRT_CUDA_TRY(cudaStreamSynchronize(stream_), why, "running a step");
-    // the greedy rows' tokens, in row order
+    // the greedy rows' tokens and the top-k rows' entries, in row order
     const int32_t *ids = staging_ids_.get<int32_t>();
-    int next_token = 0;
+    const size_t k = static_cast<size_t>(top_k_);
+    int next_token = 0, next_top = 0;
     for (int j = 0; j < n_logits; ++j) {
-        if (step.rows[step.logit_rows[j]].argmax != 0) step.tokens[next_token++] = ids[j];
+        const lmrt_cuda_row &r = step.rows[step.logit_rows[j]];
+        if (r.argmax != 0) step.tokens[next_token++] = ids[j];
+        if (r.topk != 0) {
+            std::memcpy(step.top_ids + next_top * k, staging_top_ids_.get<int32_t>() + j * k, k * sizeof(int32_t));
+            std::memcpy(step.top_logits + next_top * k, staging_top_values_.get<float>() + j * k, k * sizeof(float));
+            ++next_top;
+        }
     }
     return LMRT_OK;
 }
@@ -189,16 +209,29 @@ int DeviceContext::fetch(const lmrt_cuda_step &step, int r0, int n, const Why &w
     LMRT_CUDA_TRY(cudaMemcpyAsync(staging_ids_.get<int32_t>() + r0, ids_.get<int32_t>() + r0, static_cast<size_t>(n) * sizeof(int32_t),
                                   cudaMemcpyDeviceToHost, stream_),
                   why, "copying greedy tokens");
+    if (top_k_ > 0) {
+        const size_t k = static_cast<size_t>(top_k_), from = static_cast<size_t>(r0) * k, count = static_cast<size_t>(n) * k;
+        LMRT_CUDA_TRY(cudaMemcpyAsync(staging_top_ids_.get<int32_t>() + from, top_ids_.get<int32_t>() + from, count * sizeof(int32_t),
+                                      cudaMemcpyDeviceToHost, stream_),
+                      why, "copying top-k");
+        LMRT_CUDA_TRY(cudaMemcpyAsync(staging_top_values_.get<float>() + from, top_values_.get<float>() + from, count * sizeof(float),
+                                      cudaMemcpyDeviceToHost, stream_),
+                      why, "copying top-k");
+    }
+    auto whole = [&](int j) { // logit row j wants its logits
+        const lmrt_cuda_row &r = step.rows[step.logit_rows[j]];
+        return r.argmax == 0 && r.topk == 0;
+    };
     // where the slice's first logits row goes: after the earlier logit rows that want logits
     size_t out = 0;
-    for (int j = 0; j < r0; ++j) out += step.rows[step.logit_rows[j]].argmax == 0;
+    for (int j = 0; j < r0; ++j) out += whole(j);
     for (int j = 0; j < n;) {
-        if (step.rows[step.logit_rows[r0 + j]].argmax != 0) {
+        if (!whole(r0 + j)) {
             ++j;
             continue;
         }
         int run = 1;
-        while (j + run < n && step.rows[step.logit_rows[r0 + j + run]].argmax == 0) ++run;
+        while (j + run < n && whole(r0 + j + run)) ++run;
         LMRT_CUDA_TRY(cudaMemcpyAsync(step.logits + out * V, logits_.get<float>() + static_cast<size_t>(j) * V, static_cast<size_t>(run) * V * sizeof(float),
                                       cudaMemcpyDeviceToHost, stream_),
                       why, "copying logits");
@@ -209,8 +242,8 @@ int DeviceContext::fetch(const lmrt_cuda_step &step, int r0, int n, const Why &w
 }
 
 cudaGraphExec_t DeviceContext::graph_for(const lmrt_cuda_step &step, int max_span, const Why &why) {
-    const std::tuple<int, int, int, int, int> key{static_cast<int>(step.n_rows), n_decode_, static_cast<int>(step.n_logit_rows), n_decode_logits_,
-                                                  max_span};
+    const std::tuple<int, int, int, int, int, int> key{static_cast<int>(step.n_rows), n_decode_, static_cast<int>(step.n_logit_rows),
+                                                       n_decode_logits_, top_k_, max_span};
     const auto found = graphs_.find(key);
     if (found != graphs_.end()) return found->second;
     if (graphs_.size() >= 64) drop_graphs(); // a long-lived server meets few shapes; start over rather than grow
@@ -266,6 +299,11 @@ int DeviceContext::output(int r0, int n, const Why &why) {
     if (status != LMRT_OK) return status;
     // every row's greedy token: a read of logits still in L2, cheaper than asking which rows want it
     LMRT_CUDA_TRY(argmax(logits_.get<float>(), n, hp.n_vocab, ids_.get<int32_t>() + r0, stream_), why, "choosing greedy tokens");
+    if (top_k_ > 0) {
+        const size_t at = static_cast<size_t>(r0) * static_cast<size_t>(top_k_);
+        LMRT_CUDA_TRY(top_k(logits_.get<float>(), n, hp.n_vocab, top_k_, top_ids_.get<int32_t>() + at, top_values_.get<float>() + at, stream_), why,
+                      "choosing the top-k");
+    }
     return LMRT_OK;
 }
 

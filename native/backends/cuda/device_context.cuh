@@ -6,7 +6,7 @@
 // the cache decided on.
 //
 // Logits stay on the device for rows that want only their greedy token
-// (LMRT_ROW_ARGMAX): their tokens come back instead.
+// (LMRT_ROW_ARGMAX) or their top-k (LMRT_ROW_TOPK): those come back instead.
 //
 // Steps of up to kGraphRows rows (decoding) replay a CUDA graph of their
 // kernels, captured once per shape (rows, logit rows, attention splits):
@@ -75,11 +75,13 @@ class DeviceContext {
     int layers(const lmrt_cuda_step &step, int max_span, const Why &why);
     int layers_gpt2(const lmrt_cuda_step &step, int max_span, const Why &why);
     // Logits of the logit rows r0 .. r0 + n - 1 (rows of cur_) into logits_
-    // (n <= logit_slice_), and their greedy tokens into ids_ + r0.
+    // (n <= logit_slice_), their greedy tokens into ids_ + r0, and where the
+    // step has top-k rows their top-k into top_ids_ / top_values_.
     int output(int r0, int n, const Why &why);
     // Queues the copies to the host of what the step asked for of logit rows
-    // r0 .. r0 + n - 1: the greedy tokens, and the logits of the rows that
-    // want them (a run of consecutive such rows in one copy).
+    // r0 .. r0 + n - 1: the greedy tokens and top-k entries (into pinned
+    // staging), and the logits of the rows that want them (a run of
+    // consecutive such rows in one copy).
     int fetch(const lmrt_cuda_step &step, int r0, int n, const Why &why);
     // The graph of a step's shape, captured on first use (null on failure:
     // the step then launches its kernels directly).
@@ -90,8 +92,8 @@ class DeviceContext {
     lmrt_cuda_context_desc desc_{};
     cudaStream_t stream_ = nullptr;
     PagedKv kv_;
-    DeviceBuffer pool_, activations_, ints_, tables_, logits_, partials_, ids_;
-    PinnedBuffer staging_ints_, staging_tables_, staging_ids_;
+    DeviceBuffer pool_, activations_, ints_, tables_, logits_, partials_, ids_, top_ids_, top_values_;
+    PinnedBuffer staging_ints_, staging_tables_, staging_ids_, staging_top_ids_, staging_top_values_;
     float *x_ = nullptr, *xg_ = nullptr, *cur_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr, *tmp_ = nullptr,
           *og_ = nullptr, *ffn_a_ = nullptr, *ffn_b_ = nullptr;
     int logit_slice_ = 0; // rows of logits computed per output product
@@ -99,8 +101,9 @@ class DeviceContext {
     bool graphs_enabled_ = true;
     // the kinds of this step's rows, counted as the host filled them
     int n_decode_ = 0, n_logits_ = 0, n_decode_logits_ = 0;
-    // (rows, decode rows, logit rows, decode logit rows, attention span rounded to splits)
-    std::map<std::tuple<int, int, int, int, int>, cudaGraphExec_t> graphs_;
+    int top_k_ = 0; // entries per top-k row this step (0: none asks)
+    // (rows, decode rows, logit rows, decode logit rows, top-k, attention span rounded to splits)
+    std::map<std::tuple<int, int, int, int, int, int>, cudaGraphExec_t> graphs_;
 };
 
 } // namespace lmrt::cuda
