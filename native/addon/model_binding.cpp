@@ -74,6 +74,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle>, public Lender {
         o.Set("backend", Napi::String::New(env, i.backend == LMRT_BACKEND_CUDA ? "cuda" : "cpu"));
         o.Set("device", Napi::String::New(env, i.device.data, i.device.len));
         o.Set("deviceBytes", static_cast<double>(i.device_bytes));
+        o.Set("gpuLayers", i.gpu_layers);
         return o;
     }
 

@@ -67,22 +67,18 @@ void order_rows(const lmrt::BatchRow *batch, uint32_t n, lmrt::StepScratch *s) {
     s->orders = s->row_orders.data();
 }
 
-// Puts the model on the CUDA backend when asked and possible. AUTO falls
-// back to the CPU when the backend is unavailable, cannot run the model or
-// is given fewer than all layers; CUDA gives those as errors. Uploading
-// happens before the CPU's interleaved copies would be made, from the
-// mapped file.
+// Puts the model on the CUDA backend when asked and possible: all layers,
+// or the last gpu_layers of them with the CPU running the ones before (as
+// llama.cpp offloads). AUTO falls back to the CPU when the backend is
+// unavailable or cannot run the model; CUDA gives those as errors.
+// Uploading happens before the CPU's interleaved copies would be made, from
+// the mapped file.
 lmrt::Status choose_backend(const lmrt_model_params &p, lmrt_model *model) {
-    if (p.backend == LMRT_BACKEND_CPU) return lmrt::Status::ok();
+    if (p.backend == LMRT_BACKEND_CPU || p.gpu_layers == 0) return lmrt::Status::ok();
     const bool automatic = p.backend == LMRT_BACKEND_AUTO;
-    if (p.gpu_layers >= 0 && p.gpu_layers < model->hp.n_layer) {
-        if (automatic || p.gpu_layers == 0) return lmrt::Status::ok();
-        return lmrt::Status::error(LMRT_E_INVALID_ARGUMENT,
-                                   "the CUDA backend runs all %d layers of this model on the GPU; %d GPU layers would split it with the CPU, "
-                                   "which is not supported yet (ask for all layers, or use the CPU backend)",
-                                   model->hp.n_layer, p.gpu_layers);
-    }
-    lmrt::Status s = lmrt::CudaModel::create(model->hp, model->weights, p.device, &model->cuda);
+    const int n_layer = model->hp.n_layer;
+    const int first_layer = p.gpu_layers < 0 || p.gpu_layers >= n_layer ? 0 : n_layer - p.gpu_layers;
+    lmrt::Status s = lmrt::CudaModel::create(model->hp, model->weights, p.device, first_layer, &model->cuda);
     if (!s.is_ok() && automatic &&
         (s.code() == LMRT_E_BACKEND_UNAVAILABLE || s.code() == LMRT_E_ARCH_UNSUPPORTED || s.code() == LMRT_E_GGUF_UNSUPPORTED)) {
         model->cuda.reset();
@@ -159,7 +155,7 @@ void finish_step(lmrt_context *ctx, uint32_t n) {
 // A step on the device: each row's K/V slot and the first position it
 // attends to, the block tables of the step's sequences (once each), and
 // the copy-on-write copies the cache's reserve() decided on.
-lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, const lmrt_step_output &out) {
+lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, const lmrt_step_output &out, const float *x) {
     const lmrt::HParams &hp = ctx->model->hp;
     const lmrt::KvCache &kv = ctx->kv;
     const int bs = kv.block_size();
@@ -208,6 +204,7 @@ lmrt::Status cuda_step(lmrt_context *ctx, uint32_t n, const lmrt_step_output &ou
     step.top_ids = out.top_ids;
     step.top_logits = out.top_logits;
     step.max_span = max_span;
+    step.x = x;
     return ctx->cuda->step(step);
 }
 
@@ -262,6 +259,7 @@ void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
     info->backend = m->cuda ? LMRT_BACKEND_CUDA : LMRT_BACKEND_CPU;
     info->device = m->cuda ? lmrt_string{m->cuda->device_name().data(), m->cuda->device_name().size()} : lmrt_string{"", 0};
     info->device_bytes = m->cuda ? m->cuda->device_bytes() : 0;
+    info->gpu_layers = m->cuda ? static_cast<uint32_t>(hp.n_layer - m->cuda->first_layer()) : 0;
 }
 
 int lmrt_cuda_available(char *why, uint64_t cap) {
@@ -306,13 +304,16 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
     if (model->cuda && kv_type != lmrt::KvType::kF16) {
         return invalid(err, "the CUDA backend stores the KV cache in f16 only (kv_type %" PRId64 " asked for)", p.kv_type);
     }
+    // with the CUDA backend, the CPU runs the layers before the device's first (none, or a split model's first ones)
+    const int cpu_layers = model->cuda ? model->cuda->first_layer() : hp.n_layer;
     return guarded(err, "creating a context", [&]() -> lmrt_status {
-        // the CUDA backend's steps run on the device, not on threads
-        auto ctx = std::make_unique<lmrt_context>(model->cuda ? 1 : n_threads);
+        // steps that run wholly on the device need no threads
+        auto ctx = std::make_unique<lmrt_context>(cpu_layers > 0 ? n_threads : 1);
         ctx->model = model;
         const int block = 16; // a multiple of 8: layers::attention shifts positions by whole blocks
         const uint32_t blocks = (n_ctx + block - 1) / block;
-        lmrt::Status s = ctx->kv.init(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks, block, kv_type, !model->cuda);
+        // the host stores the CPU's layers' K/V; the device holds the others' blocks, under the same tables
+        lmrt::Status s = ctx->kv.init(std::max(cpu_layers, 1), hp.n_head_kv, hp.head_dim, blocks, block, kv_type, cpu_layers > 0);
         ctx->kv.set_window(hp.sliding_window);
         if (!s.is_ok()) return s.to_c(err);
         const int positions = static_cast<int>(blocks) * block;
@@ -324,14 +325,16 @@ lmrt_status lmrt_context_create(lmrt_model *model, const lmrt_context_params *pa
             desc.max_span = static_cast<uint32_t>(hp.sliding_window > 0 ? std::min(positions, hp.sliding_window) : positions);
             s = lmrt::CudaContext::create(*model->cuda, desc, &ctx->cuda);
             if (!s.is_ok()) return s.to_c(err);
-            ctx->device_kv_bytes = static_cast<uint64_t>(blocks) * static_cast<uint64_t>(hp.n_layer) * 2 * block *
+            ctx->device_kv_bytes = static_cast<uint64_t>(blocks) * static_cast<uint64_t>(hp.n_layer - cpu_layers) * 2 * block *
                                    static_cast<uint64_t>(hp.n_head_kv) * static_cast<uint64_t>(hp.head_dim) * 2;
-            ctx->scratch.max_rows = static_cast<int>(n_batch); // the host keeps the validated rows only
-            ctx->scratch.batch.resize(n_batch);
-            ctx->scratch.logit_rows.reserve(n_batch);
             ctx->cuda_rows.reserve(n_batch);
-            *out = ctx.release();
-            return LMRT_OK;
+            if (cpu_layers == 0) {
+                ctx->scratch.max_rows = static_cast<int>(n_batch); // the host keeps the validated rows only
+                ctx->scratch.batch.resize(n_batch);
+                ctx->scratch.logit_rows.reserve(n_batch);
+                *out = ctx.release();
+                return LMRT_OK;
+            }
         }
         ctx->scratch.allocate(hp, static_cast<int>(n_batch), n_threads, std::max(positions, hp.n_embd), static_cast<int>(blocks));
         *out = ctx.release();
@@ -467,13 +470,21 @@ lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, 
         }
         lmrt::Status s = ctx->kv.reserve(ctx->growth);
         if (!s.is_ok()) return s.to_c(err);
+        order_rows(batch.data(), n, &ctx->scratch);
         if (ctx->cuda) {
-            s = cuda_step(ctx, n, out);
+            // a split model: the CPU's layers first, their hidden states on to the device
+            const int cpu_layers = ctx->model->cuda->first_layer();
+            if (cpu_layers > 0) {
+                lmrt::StepArgs args{hp, ctx->model->weights, ctx->kv, ctx->pool, ctx->scratch, batch.data(), static_cast<int>(n), nullptr,
+                                    ctx->profile.get(), cpu_layers};
+                StepJob job{&args, hp.arch};
+                ctx->pool.run(run_step, &job, one_thread_suffices(*ctx->model, n));
+            }
+            s = cuda_step(ctx, n, out, cpu_layers > 0 ? ctx->scratch.x.data() : nullptr);
             if (!s.is_ok()) return s.to_c(err);
             finish_step(ctx, n);
             return LMRT_OK;
         }
-        order_rows(batch.data(), n, &ctx->scratch);
         // with greedy or top-k rows, every logit row lands in the context's buffer first
         const bool split = n_argmax + n_topk > 0;
         float *logits = out.logits;
@@ -503,8 +514,8 @@ lmrt_status lmrt_context_step_ex(lmrt_context *ctx, const lmrt_batch_row *rows, 
 void lmrt_kv_stats_get(const lmrt_context *ctx, lmrt_kv_stats *stats) {
     if (ctx == nullptr || stats == nullptr) return;
     const lmrt::KvStats s = ctx->kv.stats();
-    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences,
-                           ctx->cuda ? ctx->device_kv_bytes : ctx->kv.bytes(), s.blocks_cached, s.prefix_hits};
+    *stats = lmrt_kv_stats{s.blocks_total, s.blocks_used, s.blocks_free, s.block_size, s.sequences, ctx->kv.bytes() + ctx->device_kv_bytes,
+                           s.blocks_cached, s.prefix_hits};
 }
 
 lmrt_status lmrt_kv_check(const lmrt_context *ctx, lmrt_error *err) {

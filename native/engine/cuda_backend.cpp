@@ -85,15 +85,15 @@ CudaModel::~CudaModel() {
     if (handle_ != nullptr) lib_.model_free(handle_);
 }
 
-Status CudaModel::create(const HParams &hp, const ModelWeights &w, int device, std::unique_ptr<CudaModel> *out) {
+Status CudaModel::create(const HParams &hp, const ModelWeights &w, int device, int first_layer, std::unique_ptr<CudaModel> *out) {
     if (w.interleaved.bytes != 0) {
         return Status::error(LMRT_E_INTERNAL, "the CUDA backend needs the file's own weight layout, not the CPU's interleaved copies");
     }
     auto m = std::make_unique<CudaModel>();
     LMRT_RETURN_IF_ERROR(CudaLibrary::open(&m->lib_, &m->device_name_));
-    std::vector<lmrt_cuda_layer> layers(w.layers.size());
+    std::vector<lmrt_cuda_layer> layers(w.layers.size() - static_cast<size_t>(first_layer));
     for (size_t i = 0; i < layers.size(); ++i) {
-        const LayerWeights &L = w.layers[i];
+        const LayerWeights &L = w.layers[i + static_cast<size_t>(first_layer)];
         layers[i] = lmrt_cuda_layer{describe(L.attn_norm), describe(L.attn_norm_b), describe(L.wq), describe(L.wk), describe(L.wv),
                                     describe(L.wqkv), describe(L.bq), describe(L.bk), describe(L.bv), describe(L.bqkv),
                                     describe(L.q_norm), describe(L.k_norm), describe(L.wo), describe(L.bo), describe(L.ffn_norm),
@@ -120,7 +120,9 @@ Status CudaModel::create(const HParams &hp, const ModelWeights &w, int device, s
     desc.output_norm = describe(w.output_norm);
     desc.output_norm_b = describe(w.output_norm_b);
     desc.output = describe(w.output);
+    desc.first_layer = first_layer;
     desc.layers = layers.data();
+    m->first_layer_ = first_layer;
     char why[kWhy] = "";
     const int status = m->lib_.model_create(&desc, &m->handle_, &m->bytes_, why, kWhy);
     if (status != LMRT_OK) return Status::error(static_cast<lmrt_status>(status), "%s", why);

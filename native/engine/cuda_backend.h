@@ -39,7 +39,10 @@ struct CudaLibrary {
 class CudaModel {
   public:
     ~CudaModel();
-    static Status create(const HParams &hp, const ModelWeights &w, int device, std::unique_ptr<CudaModel> *out);
+    // The device runs layers first_layer .. n_layer - 1 and the output (the
+    // CPU backend the layers before).
+    static Status create(const HParams &hp, const ModelWeights &w, int device, int first_layer, std::unique_ptr<CudaModel> *out);
+    int first_layer() const { return first_layer_; }
 
     const CudaLibrary &library() const { return lib_; }
     void *handle() const { return handle_; }
@@ -51,6 +54,7 @@ class CudaModel {
     void *handle_ = nullptr;
     std::string device_name_;
     uint64_t bytes_ = 0;
+    int first_layer_ = 0;
 };
 
 // A context's KV pool and scratch on the device.

@@ -326,6 +326,7 @@ typedef struct lmrt_model_info {
     uint32_t backend;           /* LMRT_BACKEND_CPU or LMRT_BACKEND_CUDA: where steps run */
     lmrt_string device;         /* the GPU's name with the CUDA backend, else empty; owned by the model */
     uint64_t device_bytes;      /* weights in device memory */
+    uint32_t gpu_layers;        /* layers the GPU runs (the last ones; the CPU runs those before) */
 } lmrt_model_info;
 
 /* Where a model's steps run. */
@@ -340,8 +341,8 @@ typedef struct lmrt_model_params {
      * (pages shared with other processes, no copy). */
     uint32_t mapped_only;
     uint32_t backend;    /* LMRT_BACKEND_*; 0: CPU */
-    int32_t gpu_layers;  /* with CUDA: layers on the GPU; -1 (or n_layer and more): all. The CUDA backend
-                            runs whole models: fewer is refused (with AUTO: the CPU runs the model) */
+    int32_t gpu_layers;  /* with CUDA: how many of the last layers (and the output) the GPU runs, the CPU running
+                            those before; -1 (or n_layer and more): all; 0: none (the CPU backend) */
     int32_t device;      /* CUDA device index */
 } lmrt_model_params;
 

@@ -175,9 +175,8 @@ Status KvCache::reserve(const std::vector<Growth> &growth) {
                 if (host_storage_) {
                     std::memcpy(storage_.data() + offset(copy, 0, 0), storage_.data() + offset(shared, 0, 0),
                                 static_cast<size_t>(n_layer_) * 2 * block_bytes_);
-                } else {
-                    copies_.push_back({shared, copy});
                 }
+                copies_.push_back({shared, copy}); // for a device holding (some of) the layers' blocks too
                 unref(shared);
                 shared = copy;
             }

@@ -50,7 +50,8 @@ class KvCache {
   public:
     // q8_0 needs head_dim to be a multiple of 32 (whole blocks per head).
     // Without host storage (a device holds the blocks), the cache keeps the
-    // tables only and lists the copies copy-on-write needs (copies()).
+    // tables only. Either way it lists the copies copy-on-write made or
+    // needs (copies()), for a device that holds blocks.
     Status init(int n_layer, int n_head_kv, int head_dim, uint32_t n_blocks, int block_size, KvType type = KvType::kF16,
                 bool host_storage = true);
 
@@ -74,8 +75,9 @@ class KvCache {
         int new_length;
     };
     Status reserve(const std::vector<Growth> &growth);
-    // Without host storage: the block copies (from, to) the last reserve()
-    // decided on, which the holder of the blocks must make before writing.
+    // The block copies (from, to) the last reserve() decided on: made in
+    // host storage, and to be made by a device holding blocks before it
+    // writes.
     struct BlockCopy {
         int from, to;
     };

@@ -66,6 +66,9 @@ struct StepArgs {
     int n_rows;
     float *logits; // [number of rows with logits, n_vocab]
     StepProfile *profile = nullptr; // LMRT_PROFILE
+    // Run layers [0, layer_end) only and leave every row's hidden state in
+    // s.x, no logits (the CUDA backend runs the rest); -1: the whole model.
+    int layer_end = -1;
 };
 
 void forward_llama(StepArgs &a, int ith, int nth);

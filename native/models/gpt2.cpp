@@ -69,7 +69,8 @@ void forward_gpt2(StepArgs &a, int ith, int nth) {
         kernels::ref::embedding_row(w.pos_embd.type, w.pos_embd.data, E, a.rows[t].pos, pos_row.data());
         for (int i = 0; i < E; ++i) xt[i] += pos_row[static_cast<size_t>(i)];
     }
-    for (int il = 0; il < hp.n_layer; ++il) {
+    const int layer_end = a.layer_end >= 0 ? a.layer_end : hp.n_layer;
+    for (int il = 0; il < layer_end; ++il) {
         const LayerWeights &L = w.layers[static_cast<size_t>(il)];
         for (int t = ith; t < T; t += nth) {
             kernels::ref::layer_norm(x + static_cast<size_t>(t) * E, L.attn_norm.f32(), L.attn_norm_b.f32(),
@@ -111,6 +112,7 @@ void forward_gpt2(StepArgs &a, int ith, int nth) {
             for (int i = 0; i < E; ++i) xt[i] += o[i];
         }
     }
+    if (layer_end < hp.n_layer) return; // the CUDA backend takes the rows' hidden states from here
     layers::logits(a, ith, nth, w.output_norm, w.output_norm_b, true, w.output);
 }
 

@@ -106,7 +106,8 @@ void forward_llama(StepArgs &a, int ith, int nth) {
     for (int t = ith; t < T; t += nth) {
         layers::embedding_row(w.tok_embd, a.rows[t].token, x + static_cast<size_t>(t) * E);
     }
-    for (int il = 0; il < hp.n_layer; ++il) {
+    const int layer_end = a.layer_end >= 0 ? a.layer_end : hp.n_layer;
+    for (int il = 0; il < layer_end; ++il) {
         const LayerWeights &L = w.layers[static_cast<size_t>(il)];
         for (int t = ith; t < T; t += nth) {
             kernels::ref::rms_norm(x + static_cast<size_t>(t) * E, L.attn_norm.f32(), cur + static_cast<size_t>(t) * E, E, hp.norm_eps);
@@ -154,6 +155,7 @@ void forward_llama(StepArgs &a, int ith, int nth) {
             for (int i = 0; i < E; ++i) xt[i] += o[i];
         }
     }
+    if (layer_end < hp.n_layer) return; // the CUDA backend takes the rows' hidden states from here
     layers::logits(a, ith, nth, w.output_norm, Tensor{}, false, w.output);
 }
 

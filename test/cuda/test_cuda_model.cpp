@@ -1,11 +1,12 @@
 // The whole model on the CUDA backend against the CPU backend, through
 // lmrt.h only: the same steps (a prompt, greedy decoding, part of it with
 // the device choosing the tokens (LMRT_ROW_ARGMAX) or the top 40
-// (LMRT_ROW_TOPK), a fork whose
-// shared block is copied on write, a batch mixing a new prompt with decode
-// rows, a truncation) on both, every logits row compared with the parity
-// tests' tolerances against llama.cpp, and the greedy token wherever the
-// CPU's top two are not a near-tie.
+// (LMRT_ROW_TOPK), a fork whose shared block is copied on write, a batch
+// mixing a new prompt with decode rows, a truncation) on both, with the
+// whole model on the GPU and split with the CPU (the last two layers on the
+// GPU), every logits row compared with the parity tests' tolerances against
+// llama.cpp, and the greedy token wherever the CPU's top two are not a
+// near-tie.
 //
 // Models: stories260K in f32/f16/q8_0/q4_0 from LMRT_TEST_MODELS (default
 // ../shared/models), and every .gguf in LMRT_CUDA_SYNTH_MODELS (written by
@@ -37,10 +38,10 @@ struct Backend {
     }
 };
 
-bool open(const std::string &path, uint32_t backend, Backend *b) {
+bool open(const std::string &path, uint32_t backend, Backend *b, int gpu_layers = -1) {
     lmrt_model_params mp{};
     mp.backend = backend;
-    mp.gpu_layers = -1;
+    mp.gpu_layers = gpu_layers;
     lmrt_error err{};
     if (lmrt_model_open_with(path.c_str(), &mp, &b->model, &err) != LMRT_OK) {
         fail(path + ": " + (backend == LMRT_BACKEND_CUDA ? "CUDA" : "CPU") + " open: " + err.message);
@@ -240,17 +241,18 @@ void prompt_rows(std::vector<lmrt_batch_row> *rows, int32_t seq, int pos0, int n
     }
 }
 
-void compare_model(const std::string &path) {
+// gpu_layers -1: the whole model on the GPU; else split with the CPU.
+void compare_model(const std::string &path, int gpu_layers) {
     Backend cpu, cuda;
-    if (!open(path, LMRT_BACKEND_CPU, &cpu) || !open(path, LMRT_BACKEND_CUDA, &cuda)) return;
+    if (!open(path, LMRT_BACKEND_CPU, &cpu) || !open(path, LMRT_BACKEND_CUDA, &cuda, gpu_layers)) return;
     lmrt_model_info info{};
     lmrt_model_info_get(cuda.model, &info);
-    if (info.backend != LMRT_BACKEND_CUDA) {
-        fail(path + ": asked for CUDA, runs on the CPU");
+    if (info.backend != LMRT_BACKEND_CUDA || (gpu_layers > 0 && info.gpu_layers != static_cast<uint32_t>(gpu_layers))) {
+        fail(path + ": asked for CUDA with " + std::to_string(gpu_layers) + " GPU layers, runs on the CPU or with " + std::to_string(info.gpu_layers));
         return;
     }
     const int V = static_cast<int>(info.n_vocab);
-    const std::string name = path.substr(path.rfind('/') + 1);
+    const std::string name = path.substr(path.rfind('/') + 1) + (gpu_layers > 0 ? " split, " + std::to_string(gpu_layers) + " GPU layers" : "");
     Pair pair(name, cpu, cuda, V, tolerance_for(name));
     const int failed_before = failures;
 
@@ -342,7 +344,10 @@ std::vector<std::string> models() {
 void cuda_model_matches_the_cpu_backend() {
     const std::vector<std::string> paths = models();
     if (paths.empty()) return fail("no models to compare");
-    for (const std::string &path : paths) compare_model(path);
+    for (const std::string &path : paths) {
+        compare_model(path, -1);
+        compare_model(path, 2); // the last two layers on the GPU, the others on the CPU (every model here has at least 4)
+    }
 }
 
 } // namespace lmrt_cuda_test

@@ -1,5 +1,6 @@
 /**
- * Choosing a backend: `backend: 'cpu' | 'cuda' | 'auto'` and `gpuLayers`.
+ * Choosing a backend: `backend: 'cpu' | 'cuda' | 'auto'` and `gpuLayers`
+ * (the last layers on the GPU, the ones before on the CPU).
  * Where the CUDA backend's library or a GPU is missing, 'cuda' fails with
  * an error that names what is missing and 'auto' runs on the CPU; where both
  * are present (a GPU machine with `npm run build:cuda` done), 'cuda' must
@@ -9,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { BackendError, InvalidArgumentError, loadModel } from '../../ts/index.js';
+import { BackendError, loadModel } from '../../ts/index.js';
 import { HAVE_MODELS, modelPath } from './helpers/models.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -57,12 +58,14 @@ describe.skipIf(!HAVE_MODELS)('backends', () => {
     expect(a.tokens).toEqual(b.tokens);
   });
 
-  it('splitting a model between CPU and GPU is refused by name, and auto then stays on the CPU', async () => {
+  it('a split model needs the CUDA backend too; gpuLayers 0 is the CPU', async () => {
+    process.env.LMRT_CUDA_LIBRARY = join(root, 'no-such-dir', 'liblmrt_cuda.so');
     const err = await loadModel(modelPath('stories260K-f32.gguf'), { backend: 'cuda', gpuLayers: 2 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidArgumentError);
-    expect((err as Error).message).toMatch(/runs all 5 layers of this model on the GPU; 2 GPU layers would split it/);
-    using m = await loadModel(modelPath('stories260K-f32.gguf'), { backend: 'auto', gpuLayers: 2 });
-    expect(m.info.backend).toBe('cpu');
+    expect(err).toMatchObject({ code: 'E_BACKEND_UNAVAILABLE' });
+    using auto = await loadModel(modelPath('stories260K-f32.gguf'), { backend: 'auto', gpuLayers: 2 });
+    expect(auto.info).toMatchObject({ backend: 'cpu', gpuLayers: 0 });
+    using none = await loadModel(modelPath('stories260K-f32.gguf'), { backend: 'cuda', gpuLayers: 0 });
+    expect(none.info).toMatchObject({ backend: 'cpu', gpuLayers: 0 });
   });
 
   it('bad backend options are named', async () => {
@@ -79,13 +82,15 @@ describe.skipIf(!HAVE_MODELS)('backends', () => {
       ctx.skip();
     }
     for (const file of ['stories260K-f32.gguf', 'stories260K-q4_0.gguf']) {
-      using gpu = await loadModel(modelPath(file), { backend: 'cuda' });
       using cpu = await loadModel(modelPath(file), { backend: 'cpu' });
-      expect(gpu.info.backend).toBe('cuda');
-      expect(gpu.info.deviceBytes).toBeGreaterThan(0);
-      const a = await gpu.generate('Once upon a time', { maxTokens: 64, temperature: 0 });
-      const b = await cpu.generate('Once upon a time', { maxTokens: 64, temperature: 0 });
-      expect(a.tokens).toEqual(b.tokens);
+      const want = await cpu.generate('Once upon a time', { maxTokens: 64, temperature: 0 });
+      for (const gpuLayers of [undefined, 2]) {
+        using gpu = await loadModel(modelPath(file), { backend: 'cuda', ...(gpuLayers !== undefined ? { gpuLayers } : {}) });
+        expect(gpu.info).toMatchObject({ backend: 'cuda', gpuLayers: gpuLayers ?? 5 });
+        expect(gpu.info.deviceBytes).toBeGreaterThan(0);
+        const got = await gpu.generate('Once upon a time', { maxTokens: 64, temperature: 0 });
+        expect(got.tokens, `${file} gpuLayers ${gpuLayers}`).toEqual(want.tokens);
+      }
     }
   });
 });

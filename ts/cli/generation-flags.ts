@@ -18,7 +18,7 @@ export const MODEL_FLAGS: readonly Flag[] = [
   { name: 'context-size', short: 'c', value: 'N', help: 'KV cache capacity in tokens (default: the model\'s, at most 4096)' },
   { name: 'kv-cache-type', value: 'type', help: 'how the KV cache stores keys and values: f16 (default), bf16 or q8_0 (half the memory)' },
   { name: 'backend', value: 'name', help: 'where the model runs: auto (default: CUDA when available, else the CPU), cpu or cuda' },
-  { name: 'gpu-layers', value: 'N', help: 'with CUDA, layers on the GPU (default all; the CUDA backend runs whole models)' },
+  { name: 'gpu-layers', value: 'N', help: 'with CUDA, how many of the last layers the GPU runs, the CPU the others (default all; 0: the CPU)' },
   { name: 'cache-dir', value: 'dir', help: 'where models named by URL or hf: are kept (default ~/.cache/lmrt/models)' },
 ];
 

@@ -56,14 +56,16 @@ export interface LoadModelOptions {
    * `LMRT_CUDA=ON`, next to the addon or at `LMRT_CUDA_LIBRARY`), and fails
    * with a {@link BackendError} naming what is missing when it cannot.
    * `'auto'` uses CUDA when the library and a GPU are there and the backend
-   * runs this model (an f16 KV cache, all layers), else the CPU. See
+   * runs this model (with an f16 KV cache), else the CPU. See
    * {@link ModelInfo.backend} for the choice made.
    */
   backend?: Backend;
   /**
-   * With CUDA, the layers to put on the GPU (default: all). The CUDA backend
-   * runs whole models: a smaller number is refused with `backend: 'cuda'`,
-   * and `'auto'` then runs the model on the CPU.
+   * With CUDA, how many layers the GPU runs (default: all). Fewer split the
+   * model as llama.cpp's `--n-gpu-layers` does: the GPU runs the last
+   * `gpuLayers` layers and the output, the CPU the layers before (each
+   * keeping its own layers' KV cache, under one set of block tables). `0`
+   * runs the whole model on the CPU.
    */
   gpuLayers?: number;
   /** The CUDA device index (default 0). */
@@ -146,6 +148,8 @@ export interface ModelInfo {
   device: string;
   /** Bytes of weights in GPU memory (0 on the CPU). */
   deviceBytes: number;
+  /** Layers the GPU runs (the last ones; the CPU runs those before); 0 on the CPU. */
+  gpuLayers: number;
 }
 
 /**

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LMRT_CUDA_ABI_VERSION 6
+#define LMRT_CUDA_ABI_VERSION 7
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,7 +42,10 @@ typedef struct lmrt_cuda_model_desc {
     float rope_base, rope_freq_scale, norm_eps;
     int32_t rope_neox;
     lmrt_cuda_tensor tok_embd, pos_embd, output_norm, output_norm_b, output;
-    const lmrt_cuda_layer *layers; /* n_layer of them */
+    /* The device runs layers first_layer .. n_layer - 1 and the output; the
+     * engine's CPU backend the layers before (0: the whole model). */
+    int32_t first_layer;
+    const lmrt_cuda_layer *layers; /* n_layer - first_layer of them, from first_layer */
 } lmrt_cuda_model_desc;
 
 typedef struct lmrt_cuda_context_desc {
@@ -78,6 +81,7 @@ typedef struct lmrt_cuda_step {
     int32_t *top_ids; /* host: top_k per topk row, in order (as lmrt_step_output) */
     float *top_logits;
     uint32_t max_span; /* the largest pos - first + 1 of the rows */
+    const float *x;    /* with first_layer > 0: the rows' hidden states after the CPU's layers (n_rows * n_embd floats) */
 } lmrt_cuda_step;
 
 typedef int (*lmrt_cuda_api_version_fn)(void);

@@ -64,12 +64,12 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
     const char *graphs = std::getenv("LMRT_CUDA_GRAPHS");
     graphs_enabled_ = graphs == nullptr || std::strcmp(graphs, "0") != 0;
 
-    kv_.n_layer = hp.n_layer;
+    kv_.n_layer = hp.n_layer - hp.first_layer; // the device's layers only
     kv_.n_head_kv = hp.n_head_kv;
     kv_.head_dim = hp.head_dim;
     kv_.block_size = static_cast<int>(desc.block_size);
     kv_.block_bytes = static_cast<size_t>(desc.block_size) * KD * 2;
-    LMRT_CUDA_TRY(pool_.allocate(static_cast<size_t>(desc.n_blocks) * static_cast<size_t>(hp.n_layer) * 2 * kv_.block_bytes), why,
+    LMRT_CUDA_TRY(pool_.allocate(static_cast<size_t>(desc.n_blocks) * static_cast<size_t>(kv_.n_layer) * 2 * kv_.block_bytes), why,
                   "allocating the KV cache");
     kv_.pool = pool_.get<uint8_t>();
 
@@ -158,6 +158,13 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
     LMRT_CUDA_TRY(cudaMemcpyAsync(ints_.get(), staging_ints_.get(), ints_.bytes(), cudaMemcpyHostToDevice, stream_), why, "uploading rows");
     LMRT_CUDA_TRY(cudaMemcpyAsync(tables_.get(), staging_tables_.get(), step.n_tables * sizeof(int32_t), cudaMemcpyHostToDevice, stream_),
                   why, "uploading block tables");
+    if (m_.hp.first_layer > 0) {
+        // the CPU ran the first layers: their output is where the device starts
+        if (step.x == nullptr) return why.fail(LMRT_E_INVALID_ARGUMENT, "CUDA step: the hidden states of the CPU's layers are missing");
+        LMRT_CUDA_TRY(cudaMemcpyAsync(x_, step.x, static_cast<size_t>(T) * static_cast<size_t>(m_.hp.n_embd) * sizeof(float), cudaMemcpyHostToDevice,
+                                      stream_),
+                      why, "uploading hidden states");
+    }
     // copy-on-write: a block's every layer, K and V, is one run of memory
     const size_t block_run = static_cast<size_t>(kv_.n_layer) * 2 * kv_.block_bytes;
     for (uint32_t c = 0; c < step.n_copies; ++c) {
@@ -360,12 +367,13 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
     const RowArrays dev = row_arrays(ints_.get<int32_t>());
     const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
-    STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
+    if (hp.first_layer == 0) STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
     const AttentionRows rows = attention_rows(step, max_span, q_, QD);
     float *x = x_, *o = tmp_;
     const RowSet all = all_rows(step), logit_set = logit_rows(step);
-    for (int il = 0; il < hp.n_layer; ++il) {
-        const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
+    for (int il = hp.first_layer; il < hp.n_layer; ++il) {
+        const int dl = il - hp.first_layer; // the layer's index on the device
+        const DeviceLayer &L = m_.layers[static_cast<size_t>(dl)];
         STEP(rms_norm(x_, L.attn_norm.f32(), cur_, T, E, hp.norm_eps, stream_), "normalising");
         PROJECT(L.wq, cur_, E, q_, QD, all, "computing queries");
         PROJECT(L.wk, cur_, E, k_, KD, all, "computing keys");
@@ -379,8 +387,8 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
         }
         STEP(rope(q_, dev.pos, T, H, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating queries");
         STEP(rope(k_, dev.pos, T, hp.n_head_kv, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating keys");
-        STEP(kv_store(kv_, il, k_, KD, v_, KD, dev.slots, T, stream_), "storing keys and values");
-        STEP(paged_attention(kv_, il, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+        STEP(kv_store(kv_, dl, k_, KD, v_, KD, dev.slots, T, stream_), "storing keys and values");
+        STEP(paged_attention(kv_, dl, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
         PROJECT(L.wo, attn_, QD, tmp_, E, all, "projecting attention");
         if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;
@@ -410,20 +418,23 @@ int DeviceContext::layers_gpt2(const lmrt_cuda_step &step, int max_span, const W
     const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
     const RowArrays dev = row_arrays(ints_.get<int32_t>());
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
-    STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
-    STEP(embedding(m_.pos_embd.type, m_.pos_embd.data, E, dev.pos, T, tmp_, E, stream_), "looking up position embeddings");
-    STEP(add_rows(x_, E, tmp_, E, T, E, stream_), "adding position embeddings");
+    if (hp.first_layer == 0) {
+        STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
+        STEP(embedding(m_.pos_embd.type, m_.pos_embd.data, E, dev.pos, T, tmp_, E, stream_), "looking up position embeddings");
+        STEP(add_rows(x_, E, tmp_, E, T, E, stream_), "adding position embeddings");
+    }
     float *qkv = q_; // [T, 3E]: q, k, v side by side
     const AttentionRows rows = attention_rows(step, max_span, qkv, 3 * static_cast<int64_t>(E));
     const RowSet all = all_rows(step), logit_set = logit_rows(step);
     float *x = x_, *o = tmp_;
-    for (int il = 0; il < hp.n_layer; ++il) {
-        const DeviceLayer &L = m_.layers[static_cast<size_t>(il)];
+    for (int il = hp.first_layer; il < hp.n_layer; ++il) {
+        const int dl = il - hp.first_layer; // the layer's index on the device
+        const DeviceLayer &L = m_.layers[static_cast<size_t>(dl)];
         STEP(layer_norm(x_, L.attn_norm.f32(), L.attn_norm_b.f32(), cur_, T, E, hp.norm_eps, stream_), "normalising");
         PROJECT(L.wqkv, cur_, E, qkv, 3 * E, all, "computing queries, keys and values");
         if (L.bqkv) STEP(add_bias(qkv, 3 * E, L.bqkv.f32(), T, 3 * E, stream_), "adding biases");
-        STEP(kv_store(kv_, il, qkv + E, 3 * E, qkv + 2 * E, 3 * E, dev.slots, T, stream_), "storing keys and values");
-        STEP(paged_attention(kv_, il, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+        STEP(kv_store(kv_, dl, qkv + E, 3 * E, qkv + 2 * E, 3 * E, dev.slots, T, stream_), "storing keys and values");
+        STEP(paged_attention(kv_, dl, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
         PROJECT(L.wo, attn_, E, tmp_, E, all, "projecting attention");
         if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;

@@ -24,17 +24,21 @@ struct Upload {
 int DeviceModel::create(const lmrt_cuda_model_desc &desc, const Why &why) {
     hp = desc;
     hp.layers = nullptr;
-    layers.resize(static_cast<size_t>(desc.n_layer));
-    std::vector<Upload> uploads = {{&desc.tok_embd, "token_embd.weight", &tok_embd, true},
-                                   {&desc.pos_embd, "position_embd.weight", &pos_embd, true},
-                                   {&desc.output_norm, "output_norm.weight", &output_norm, false},
-                                   {&desc.output_norm_b, "output_norm.bias", &output_norm_b, false}};
-    // tied embeddings: the output matrix is the embedding table, uploaded once
+    if (desc.first_layer < 0 || desc.first_layer >= desc.n_layer) {
+        return why.fail(LMRT_E_INVALID_ARGUMENT, "the CUDA backend's first layer %d is not one of the model's %d", desc.first_layer, desc.n_layer);
+    }
+    layers.resize(static_cast<size_t>(desc.n_layer - desc.first_layer));
+    // the embeddings only where the device starts the model; the output matrix
+    // may be the embedding table (tied), then uploaded once
     const bool tied = desc.output.data == desc.tok_embd.data;
+    std::vector<Upload> uploads = {{&desc.output_norm, "output_norm.weight", &output_norm, false},
+                                   {&desc.output_norm_b, "output_norm.bias", &output_norm_b, false}};
+    if (desc.first_layer == 0 || tied) uploads.push_back({&desc.tok_embd, "token_embd.weight", &tok_embd, true});
+    if (desc.first_layer == 0) uploads.push_back({&desc.pos_embd, "position_embd.weight", &pos_embd, true});
     if (!tied) uploads.push_back({&desc.output, "output.weight", &output, true});
-    for (int i = 0; i < desc.n_layer; ++i) {
-        const lmrt_cuda_layer &from = desc.layers[i];
-        DeviceLayer &to = layers[static_cast<size_t>(i)];
+    for (int i = desc.first_layer; i < desc.n_layer; ++i) {
+        const lmrt_cuda_layer &from = desc.layers[i - desc.first_layer];
+        DeviceLayer &to = layers[static_cast<size_t>(i - desc.first_layer)];
         const std::string b = "blk." + std::to_string(i) + ".";
         uploads.insert(uploads.end(), {{&from.attn_norm, b + "attn_norm.weight", &to.attn_norm, false},
                                        {&from.attn_norm_b, b + "attn_norm.bias", &to.attn_norm_b, false},

@@ -32,7 +32,7 @@ class DeviceModel {
 
     lmrt_cuda_model_desc hp{}; // the hyper-parameters (its pointers are not kept)
     DeviceTensor tok_embd, pos_embd, output_norm, output_norm_b, output;
-    std::vector<DeviceLayer> layers;
+    std::vector<DeviceLayer> layers; // layers hp.first_layer .. hp.n_layer - 1
     size_t bytes() const { return weights_.bytes(); }
 
   private:
