@@ -359,6 +359,23 @@ int DeviceContext::keep_logit_rows(const lmrt_cuda_step &step, float **x, float 
         if (s_ != LMRT_OK) return s_;                                                                                                     \
     } while (0)
 
+int DeviceContext::attend(const lmrt_cuda_step &step, int il, const AttentionRows &rows, const DeviceLayer &L, int q_width, float **x, float **o,
+                          int *kept, const Why &why) {
+    const lmrt_cuda_model_desc &hp = m_.hp;
+    const int T = static_cast<int>(step.n_rows), E = hp.n_embd;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+    STEP(paged_attention(kv_, il - hp.first_layer, rows, hp.n_head, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+    PROJECT(L.wo, attn_, q_width, tmp_, E, all_rows(step), "projecting attention");
+    if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
+    *kept = T;
+    if (il + 1 == hp.n_layer) {
+        const int status = keep_logit_rows(step, x, o, kept, why);
+        if (status != LMRT_OK) return status;
+    }
+    if (*kept > 0) STEP(add_rows(*x, E, *o, E, *kept, E, stream_), "adding the residual");
+    return LMRT_OK;
+}
+
 int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &why) {
     if (m_.hp.arch == LMRT_CUDA_ARCH_GPT2) return layers_gpt2(step, max_span, why);
     const lmrt_cuda_model_desc &hp = m_.hp;
@@ -366,7 +383,6 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
     const int QD = H * D, KD = hp.n_head_kv * D;
     const RowArrays dev = row_arrays(ints_.get<int32_t>());
     const float theta_scale = std::pow(hp.rope_base, -2.0f / static_cast<float>(hp.n_rot));
-    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
     if (hp.first_layer == 0) STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
     const AttentionRows rows = attention_rows(step, max_span, q_, QD);
     float *x = x_, *o = tmp_;
@@ -388,16 +404,10 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
         STEP(rope(q_, dev.pos, T, H, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating queries");
         STEP(rope(k_, dev.pos, T, hp.n_head_kv, D, hp.n_rot, theta_scale, hp.rope_freq_scale, hp.rope_neox != 0, stream_), "rotating keys");
         STEP(kv_store(kv_, dl, k_, KD, v_, KD, dev.slots, T, stream_), "storing keys and values");
-        STEP(paged_attention(kv_, dl, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
-        PROJECT(L.wo, attn_, QD, tmp_, E, all, "projecting attention");
-        if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;
-        if (il + 1 == hp.n_layer) {
-            const int kept = keep_logit_rows(step, &x, &o, &Tf, why);
-            if (kept != LMRT_OK) return kept;
-        }
+        const int attended = attend(step, il, rows, L, QD, &x, &o, &Tf, why);
+        if (attended != LMRT_OK) return attended;
         if (Tf == 0) break;
-        STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
         STEP(rms_norm(x, L.ffn_norm.f32(), cur_, Tf, E, hp.norm_eps, stream_), "normalising");
         const RowSet &ffn_rows = Tf == T ? all : logit_set;
         PROJECT(L.w_gate, cur_, E, ffn_a_, F, ffn_rows, "computing the gate");
@@ -415,9 +425,8 @@ int DeviceContext::layers(const lmrt_cuda_step &step, int max_span, const Why &w
 // product with its bias, GELU, biases on every product.
 int DeviceContext::layers_gpt2(const lmrt_cuda_step &step, int max_span, const Why &why) {
     const lmrt_cuda_model_desc &hp = m_.hp;
-    const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff, H = hp.n_head, D = hp.head_dim;
+    const int T = static_cast<int>(step.n_rows), E = hp.n_embd, F = hp.n_ff;
     const RowArrays dev = row_arrays(ints_.get<int32_t>());
-    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
     if (hp.first_layer == 0) {
         STEP(embedding(m_.tok_embd.type, m_.tok_embd.data, E, dev.tokens, T, x_, E, stream_), "looking up embeddings");
         STEP(embedding(m_.pos_embd.type, m_.pos_embd.data, E, dev.pos, T, tmp_, E, stream_), "looking up position embeddings");
@@ -434,17 +443,11 @@ int DeviceContext::layers_gpt2(const lmrt_cuda_step &step, int max_span, const W
         PROJECT(L.wqkv, cur_, E, qkv, 3 * E, all, "computing queries, keys and values");
         if (L.bqkv) STEP(add_bias(qkv, 3 * E, L.bqkv.f32(), T, 3 * E, stream_), "adding biases");
         STEP(kv_store(kv_, dl, qkv + E, 3 * E, qkv + 2 * E, 3 * E, dev.slots, T, stream_), "storing keys and values");
-        STEP(paged_attention(kv_, dl, rows, H, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
-        PROJECT(L.wo, attn_, E, tmp_, E, all, "projecting attention");
-        if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
         int Tf = T;
-        if (il + 1 == hp.n_layer) {
-            const int kept = keep_logit_rows(step, &x, &o, &Tf, why);
-            if (kept != LMRT_OK) return kept;
-        }
+        const int attended = attend(step, il, rows, L, E, &x, &o, &Tf, why);
+        if (attended != LMRT_OK) return attended;
         if (Tf == 0) break;
         const RowSet &ffn_rows = Tf == T ? all : logit_set;
-        STEP(add_rows(x, E, o, E, Tf, E, stream_), "adding the residual");
         STEP(layer_norm(x, L.ffn_norm.f32(), L.ffn_norm_b.f32(), cur_, Tf, E, hp.norm_eps, stream_), "normalising");
         PROJECT(L.w_up, cur_, E, ffn_a_, F, ffn_rows, "computing the feed-forward");
         if (L.b_up) STEP(add_bias(ffn_a_, F, L.b_up.f32(), Tf, F, stream_), "adding biases");

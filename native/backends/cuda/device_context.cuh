@@ -64,6 +64,11 @@ class DeviceContext {
     RowSet logit_rows(const lmrt_cuda_step &step) const; // indices among the logit rows
     // The attention kernel's view of the step: queries in q (rows q_stride apart), output in attn_.
     AttentionRows attention_rows(const lmrt_cuda_step &step, int max_span, const float *q, int64_t q_stride) const;
+    // Layer il's attention over the paged cache (its K/V stored), the output
+    // projection and its bias, then the residual add into *x; in the last
+    // layer only for the logit rows (keep_logit_rows), *kept saying how many.
+    int attend(const lmrt_cuda_step &step, int il, const AttentionRows &rows, const DeviceLayer &L, int q_width, float **x, float **o,
+               int *kept, const Why &why);
     // In the last layer, as the CPU backend: only the rows that want logits
     // go on through the feed-forward block. Gathers them (x_ and tmp_ into
     // xg_ and og_, pointing *x and *o there) unless they are all the rows,
