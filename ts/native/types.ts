@@ -86,7 +86,10 @@ export interface RawTokenizer {
 export type RawModelInfo = ModelInfo;
 export type RawKvStats = KvStats;
 
-/** Step row flags, as LMRT_ROW_* in lmrt.h: logits wanted; a decoded token (not a prompt row). */
+/**
+ * Step row flags, as LMRT_ROW_* in lmrt.h: logits wanted; a decoded token
+ * (not a prompt row); with logits, only the greedy token, or only the top-k.
+ */
 export const RowFlag = { logits: 1, decode: 2, argmax: 4, topK: 8 } as const;
 
 /** Where a step puts what greedy and top-k rows ask for instead of their logits, each kind in row order. */
