@@ -15,7 +15,6 @@
 
 #include "../../native/kernels/cuda/add.cuh"
 #include "../../native/kernels/cuda/argmax.cuh"
-#include "../../native/kernels/cuda/attention.cuh"
 #include "../../native/kernels/cuda/embedding.cuh"
 #include "../../native/kernels/cuda/gelu.cuh"
 #include "../../native/kernels/cuda/gemm.cuh"
@@ -27,32 +26,17 @@
 #include "../../native/kernels/cuda/swiglu.cuh"
 #include "../../native/kernels/cuda/top_k.cuh"
 #include "check.h"
+#include "fixtures.h"
 #include "lmrt.h"
 
 namespace {
 
 using lmrt_cuda_test::checks;
+using lmrt_cuda_test::DeviceBuffer;
 using lmrt_cuda_test::fail;
-
-std::vector<float> random_floats(std::mt19937 &rng, size_t n, float scale) {
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<float> v(n);
-    for (float &x : v) x = dist(rng);
-    return v;
-}
-
-// A device buffer freed on scope exit.
-struct DeviceBuffer {
-    void *p = nullptr;
-    explicit DeviceBuffer(size_t bytes) {
-        if (cudaMalloc(&p, bytes) != cudaSuccess) p = nullptr;
-    }
-    ~DeviceBuffer() { cudaFree(p); }
-    DeviceBuffer(const DeviceBuffer &) = delete;
-    DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-    template <typename T>
-    T *as() const { return static_cast<T *>(p); }
-};
+using lmrt_cuda_test::half_to_float;
+using lmrt_cuda_test::HostPool;
+using lmrt_cuda_test::random_floats;
 
 // Encodes n * rows random values in `type` with the reference codec; the
 // decoded values in *decoded.
@@ -304,31 +288,6 @@ void adds_and_gathers_are_exact() {
     }
 }
 
-// A KV pool on the host mirroring the device's (paged_kv.cuh), f16 values.
-struct HostPool {
-    lmrt::cuda::PagedKv kv;
-    std::vector<uint16_t> halves;
-
-    HostPool(int n_layer, int n_head_kv, int head_dim, int block_size, int n_blocks) {
-        kv.n_layer = n_layer;
-        kv.n_head_kv = n_head_kv;
-        kv.head_dim = head_dim;
-        kv.block_size = block_size;
-        kv.block_bytes = static_cast<size_t>(block_size) * n_head_kv * head_dim * 2;
-        halves.assign(static_cast<size_t>(n_blocks) * n_layer * 2 * kv.block_bytes / 2, 0);
-    }
-    size_t index(int block, int layer, int which, int row, int head) const {
-        return ((static_cast<size_t>(block) * kv.n_layer + layer) * 2 + which) * kv.block_bytes / 2 +
-               (static_cast<size_t>(row) * kv.n_head_kv + head) * kv.head_dim;
-    }
-};
-
-float half_to_float(uint16_t h) {
-    float f;
-    lmrt_dequantize_row(LMRT_TYPE_F16, &h, &f, 1, nullptr);
-    return f;
-}
-
 void kv_store_writes_f16_rows_to_their_slots() {
     std::mt19937 rng(18);
     const int n_layer = 3, n_head_kv = 2, head_dim = 40, block_size = 16, n_blocks = 6, layer = 1;
@@ -356,120 +315,6 @@ void kv_store_writes_f16_rows_to_their_slots() {
     }
     ++checks;
     if (got != want) fail("kv_store: the pool differs from the reference's f16 rows in their slots (and zeros elsewhere)");
-}
-
-// One attention case: n_rows rows, each with its own block table over a
-// shuffled pool, a span ending at its position and starting at `first`.
-struct AttentionCase {
-    int head_dim, n_head, n_head_kv;
-    std::vector<int> last, first;
-};
-
-void paged_attention_matches_the_reference() {
-    std::mt19937 rng(19);
-    const AttentionCase cases[] = {
-        {128, 8, 2, {0, 36, 599, 1500}, {0, 0, 0, 700}},  // GQA 4:1, one and several splits, a window
-        {64, 4, 4, {1023, 10}, {0, 3}},                  // no grouping, a split boundary
-        {8, 8, 4, {100, 513}, {0, 0}},                   // stories260K's head size
-        {80, 10, 1, {700, 5}, {0, 0}},                   // a head size the vector path does not take; 10 heads on one KV head
-        {256, 2, 1, {300}, {0}},
-    };
-    for (const AttentionCase &c : cases) {
-        const int n_rows = static_cast<int>(c.last.size()), block_size = 16, n_layer = 2, layer = 1;
-        int max_pos = 0, max_span = 0;
-        for (int r = 0; r < n_rows; ++r) max_pos = std::max(max_pos, c.last[r]), max_span = std::max(max_span, c.last[r] - c.first[r] + 1);
-        const int blocks_per_row = max_pos / block_size + 1, n_blocks = blocks_per_row * n_rows;
-        HostPool host(n_layer, c.n_head_kv, c.head_dim, block_size, n_blocks);
-        std::vector<float> random = random_floats(rng, host.halves.size(), 1.0f);
-        lmrt_quantize_row(LMRT_TYPE_F16, random.data(), host.halves.data(), random.size(), nullptr);
-        // each row's table: a shuffled share of the pool
-        std::vector<int32_t> blocks(static_cast<size_t>(n_blocks));
-        for (int b = 0; b < n_blocks; ++b) blocks[static_cast<size_t>(b)] = b;
-        std::shuffle(blocks.begin(), blocks.end(), rng);
-        std::vector<int32_t> offsets(static_cast<size_t>(n_rows));
-        for (int r = 0; r < n_rows; ++r) offsets[static_cast<size_t>(r)] = r * blocks_per_row;
-        const int width = c.n_head * c.head_dim;
-        const std::vector<float> q = random_floats(rng, static_cast<size_t>(n_rows * width), 1.0f);
-        DeviceBuffer dpool(host.halves.size() * 2), dq(q.size() * 4), dout(q.size() * 4), dfirst(n_rows * 4), dlast(n_rows * 4),
-            dtables(blocks.size() * 4), doff(offsets.size() * 4);
-        CUDA_OK(cudaMemcpy(dpool.p, host.halves.data(), host.halves.size() * 2, cudaMemcpyHostToDevice));
-        CUDA_OK(cudaMemcpy(dq.p, q.data(), q.size() * 4, cudaMemcpyHostToDevice));
-        CUDA_OK(cudaMemcpy(dfirst.p, c.first.data(), n_rows * 4, cudaMemcpyHostToDevice));
-        CUDA_OK(cudaMemcpy(dlast.p, c.last.data(), n_rows * 4, cudaMemcpyHostToDevice));
-        CUDA_OK(cudaMemcpy(dtables.p, blocks.data(), blocks.size() * 4, cudaMemcpyHostToDevice));
-        CUDA_OK(cudaMemcpy(doff.p, offsets.data(), offsets.size() * 4, cudaMemcpyHostToDevice));
-        lmrt::cuda::PagedKv kv = host.kv;
-        kv.pool = dpool.as<uint8_t>();
-        lmrt::cuda::AttentionRows rows;
-        rows.q = dq.as<float>();
-        rows.out = dout.as<float>();
-        rows.first = dfirst.as<int32_t>();
-        rows.last = dlast.as<int32_t>();
-        rows.tables = dtables.as<int32_t>();
-        rows.table_offset = doff.as<int32_t>();
-        rows.T = n_rows;
-        rows.max_span = max_span;
-        const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-        // scratch for one row at a time: the rows run in slices
-        const size_t partial_floats = lmrt::cuda::attention_partial_floats(c.n_head, c.head_dim, max_span);
-        DeviceBuffer dpart(partial_floats * 4);
-        CUDA_OK(cudaMemset(dout.p, 0xff, q.size() * 4));
-        CUDA_OK(lmrt::cuda::paged_attention(kv, layer, rows, c.n_head, scale, dpart.as<float>(), partial_floats, nullptr));
-        std::vector<float> got(q.size());
-        CUDA_OK(cudaMemcpy(got.data(), dout.p, got.size() * 4, cudaMemcpyDeviceToHost));
-        const int per_kv = c.n_head / c.n_head_kv;
-        for (int r = 0; r < n_rows; ++r) {
-            const int32_t *table = blocks.data() + offsets[static_cast<size_t>(r)];
-            for (int h = 0; h < c.n_head; ++h) {
-                const float *qh = q.data() + r * width + h * c.head_dim;
-                const int kvh = h / per_kv;
-                std::vector<double> p;
-                double m = -INFINITY;
-                for (int pos = c.first[r]; pos <= c.last[r]; ++pos) {
-                    const uint16_t *k = host.halves.data() + host.index(table[pos / block_size], layer, 0, pos % block_size, kvh);
-                    double s = 0;
-                    for (int j = 0; j < c.head_dim; ++j) s += static_cast<double>(qh[j]) * half_to_float(k[j]);
-                    p.push_back(s * scale);
-                    m = std::max(m, p.back());
-                }
-                double l = 0;
-                for (double &e : p) l += (e = std::exp(e - m));
-                for (int j = 0; j < c.head_dim; ++j, ++checks) {
-                    double want = 0;
-                    for (int pos = c.first[r]; pos <= c.last[r]; ++pos) {
-                        const uint16_t *v = host.halves.data() + host.index(table[pos / block_size], layer, 1, pos % block_size, kvh);
-                        want += p[static_cast<size_t>(pos - c.first[r])] * half_to_float(v[j]);
-                    }
-                    want /= l;
-                    const float g = got[static_cast<size_t>(r * width + h * c.head_dim + j)];
-                    if (!(std::fabs(g - want) <= 1e-4)) {
-                        fail("paged_attention head_dim=" + std::to_string(c.head_dim) + " row " + std::to_string(r) + " head " + std::to_string(h) +
-                             " dim " + std::to_string(j) + ": " + std::to_string(g) + " vs " + std::to_string(want));
-                        return;
-                    }
-                }
-            }
-        }
-        // the last row alone (with scratch for every row) gives the same bits as in the batch
-        lmrt::cuda::AttentionRows alone = rows;
-        const int r = n_rows - 1;
-        alone.T = 1;
-        alone.q = rows.q + r * width;
-        alone.out = dout.as<float>() + r * width;
-        alone.first = rows.first + r;
-        alone.last = rows.last + r;
-        alone.table_offset = rows.table_offset + r;
-        alone.max_span = c.last[r] - c.first[r] + 1;
-        DeviceBuffer dpart_all(partial_floats * 4 * n_rows);
-        CUDA_OK(lmrt::cuda::paged_attention(kv, layer, alone, c.n_head, scale, dpart_all.as<float>(), partial_floats * n_rows, nullptr));
-        std::vector<float> again(static_cast<size_t>(width));
-        CUDA_OK(cudaMemcpy(again.data(), alone.out, again.size() * 4, cudaMemcpyDeviceToHost));
-        ++checks;
-        if (std::memcmp(again.data(), got.data() + r * width, again.size() * 4) != 0) {
-            fail("paged_attention head_dim=" + std::to_string(c.head_dim) + ": a row's result depends on its batch");
-            return;
-        }
-    }
 }
 
 void rms_norm_matches_the_reference() {
@@ -700,7 +545,9 @@ void top_k_matches_the_reference() {
 
 namespace lmrt_cuda_test {
 void cuda_model_matches_the_cpu_backend(); // test_cuda_model.cpp
-}
+void paged_attention_matches_the_reference(); // test_cuda_attention.cu
+void flash_attention_matches_the_reference();
+} // namespace lmrt_cuda_test
 
 int main() {
     using lmrt_cuda_test::checks;
@@ -723,7 +570,8 @@ int main() {
                    {"embedding_matches_the_reference", embedding_matches_the_reference},
                    {"adds_and_gathers_are_exact", adds_and_gathers_are_exact},
                    {"kv_store_writes_f16_rows_to_their_slots", kv_store_writes_f16_rows_to_their_slots},
-                   {"paged_attention_matches_the_reference", paged_attention_matches_the_reference},
+                   {"paged_attention_matches_the_reference", lmrt_cuda_test::paged_attention_matches_the_reference},
+                   {"flash_attention_matches_the_reference", lmrt_cuda_test::flash_attention_matches_the_reference},
                    {"rms_norm_matches_the_reference", rms_norm_matches_the_reference},
                    {"layer_norm_matches_the_reference", layer_norm_matches_the_reference},
                    {"gelu_matches_the_reference", gelu_matches_the_reference},

@@ -7,6 +7,7 @@
 #include "../../kernels/cuda/argmax.cuh"
 #include "../../kernels/cuda/attention.cuh"
 #include "../../kernels/cuda/embedding.cuh"
+#include "../../kernels/cuda/flash_attention.cuh"
 #include "../../kernels/cuda/gelu.cuh"
 #include "../../kernels/cuda/gemm.cuh"
 #include "../../kernels/cuda/layer_norm.cuh"
@@ -24,7 +25,7 @@ namespace {
 // Scratch budgets: the output product's logits and attention's partial sums
 // are computed in slices of rows that fit these.
 constexpr size_t kLogitBytes = 64u << 20, kPartialBytes = 64u << 20;
-constexpr int kRowArrays = 10;
+constexpr int kRowArrays = 11; // RowArrays: 11 arrays of max_rows entries, and one more entry for tile_start
 
 } // namespace
 
@@ -46,7 +47,7 @@ size_t DeviceContext::bytes() const {
 DeviceContext::RowArrays DeviceContext::row_arrays(int32_t *base) const {
     const size_t R = desc_.max_rows;
     return RowArrays{base, base + R, base + 2 * R, base + 3 * R, base + 4 * R, base + 5 * R, base + 6 * R, base + 7 * R, base + 8 * R,
-                     base + 9 * R};
+                     base + 9 * R, base + 10 * R};
 }
 
 int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
@@ -85,8 +86,10 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
         *buffers[i] = next;
         next += R * widths[i];
     }
-    LMRT_CUDA_TRY(ints_.allocate(kRowArrays * R * sizeof(int32_t)), why, "allocating row arrays");
-    LMRT_CUDA_TRY(staging_ints_.allocate(kRowArrays * R * sizeof(int32_t)), why, "allocating pinned row arrays");
+    LMRT_CUDA_TRY(ints_.allocate((kRowArrays * R + 1) * sizeof(int32_t)), why, "allocating row arrays");
+    LMRT_CUDA_TRY(staging_ints_.allocate((kRowArrays * R + 1) * sizeof(int32_t)), why, "allocating pinned row arrays");
+    flash_ = flash_attention_ready(hp.head_dim);
+    tile_rows_ = flash_tile_rows(hp.n_head, hp.n_head_kv);
 
     const size_t V = static_cast<size_t>(hp.n_vocab);
     logit_slice_ = static_cast<int>(std::max<size_t>(1, std::min(R, kLogitBytes / (V * sizeof(float)))));
@@ -144,6 +147,15 @@ int DeviceContext::step(const lmrt_cuda_step &step, const Why &why) {
         if (step.rows[t].decode != 0) host.decode_rows[n_decode_++] = t;
         else host.prompt_rows[n_prompt++] = t;
     }
+    // flash attention's tiles: runs of a sequence's prompt rows (one block table), tile_rows_ at most
+    n_tiles_ = 0;
+    for (int i = 0; flash_ && i < n_prompt; ++i) {
+        const int t = host.prompt_rows[i];
+        if (i == 0 || i - host.tile_start[n_tiles_ - 1] == tile_rows_ || host.table_offset[t] != host.table_offset[host.prompt_rows[i - 1]]) {
+            host.tile_start[n_tiles_++] = i;
+        }
+    }
+    host.tile_start[n_tiles_] = n_prompt;
     top_k_ = 0;
     for (uint32_t j = 0; j < step.n_logit_rows; ++j) {
         const lmrt_cuda_row &r = step.rows[step.logit_rows[j]];
@@ -249,8 +261,8 @@ int DeviceContext::fetch(const lmrt_cuda_step &step, int r0, int n, const Why &w
 }
 
 cudaGraphExec_t DeviceContext::graph_for(const lmrt_cuda_step &step, int max_span, const Why &why) {
-    const std::tuple<int, int, int, int, int, int> key{static_cast<int>(step.n_rows), n_decode_, static_cast<int>(step.n_logit_rows),
-                                                       n_decode_logits_, top_k_, max_span};
+    const std::tuple<int, int, int, int, int, int, int> key{static_cast<int>(step.n_rows), n_decode_, static_cast<int>(step.n_logit_rows),
+                                                            n_decode_logits_, top_k_, max_span, n_tiles_};
     const auto found = graphs_.find(key);
     if (found != graphs_.end()) return found->second;
     if (graphs_.size() >= 64) drop_graphs(); // a long-lived server meets few shapes; start over rather than grow
@@ -364,7 +376,19 @@ int DeviceContext::attend(const lmrt_cuda_step &step, int il, const AttentionRow
     const lmrt_cuda_model_desc &hp = m_.hp;
     const int T = static_cast<int>(step.n_rows), E = hp.n_embd;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
-    STEP(paged_attention(kv_, il - hp.first_layer, rows, hp.n_head, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+    const int dl = il - hp.first_layer;
+    if (n_tiles_ > 0) {
+        // decode rows one query each over the paged cache; prompt rows in tiles
+        const RowArrays dev = row_arrays(ints_.get<int32_t>());
+        AttentionRows decode = rows;
+        decode.index = dev.decode_rows;
+        decode.T = n_decode_;
+        STEP(paged_attention(kv_, dl, decode, hp.n_head, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+        const QueryTiles tiles{dev.prompt_rows, dev.tile_start, n_tiles_};
+        STEP(flash_attention(kv_, dl, rows, tiles, hp.n_head, scale, stream_), "attending to prompts");
+    } else {
+        STEP(paged_attention(kv_, dl, rows, hp.n_head, scale, partials_.get<float>(), partial_floats_, stream_), "attending");
+    }
     PROJECT(L.wo, attn_, q_width, tmp_, E, all_rows(step), "projecting attention");
     if (L.bo) STEP(add_bias(tmp_, E, L.bo.f32(), T, E, stream_), "adding biases");
     *kept = T;

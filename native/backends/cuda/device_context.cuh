@@ -45,10 +45,12 @@ class DeviceContext {
   private:
     // The per-step integers, laid out alike in pinned and device memory:
     // per row, then the logit rows, then the rows of each kind (decode or
-    // prompt) among all rows and among the logit rows, ascending.
+    // prompt) among all rows and among the logit rows, ascending, then
+    // where each flash-attention tile starts among the prompt rows (and
+    // where the last ends).
     struct RowArrays {
         int32_t *tokens, *pos, *first, *slots, *table_offset, *logit_rows;
-        int32_t *decode_rows, *prompt_rows, *decode_logits, *prompt_logits;
+        int32_t *decode_rows, *prompt_rows, *decode_logits, *prompt_logits, *tile_start;
     };
     RowArrays row_arrays(int32_t *base) const;
     // Rows of a matrix product split by kind: decode rows take matvec, prompt
@@ -107,8 +109,11 @@ class DeviceContext {
     // the kinds of this step's rows, counted as the host filled them
     int n_decode_ = 0, n_logits_ = 0, n_decode_logits_ = 0;
     int top_k_ = 0; // entries per top-k row this step (0: none asks)
-    // (rows, decode rows, logit rows, decode logit rows, top-k, attention span rounded to splits)
-    std::map<std::tuple<int, int, int, int, int, int>, cudaGraphExec_t> graphs_;
+    // prompt rows attend through flash attention where the device serves the head size
+    bool flash_ = false;
+    int tile_rows_ = 0, n_tiles_ = 0;
+    // (rows, decode rows, logit rows, decode logit rows, top-k, attention span rounded to splits, flash tiles)
+    std::map<std::tuple<int, int, int, int, int, int, int>, cudaGraphExec_t> graphs_;
 };
 
 } // namespace lmrt::cuda

@@ -64,7 +64,8 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
     int index = blockIdx.x;
     const int group = index % head_groups;
     index /= head_groups;
-    const int kv_head = index % kv.n_head_kv, row = index / kv.n_head_kv;
+    const int kv_head = index % kv.n_head_kv, local = index / kv.n_head_kv; // the row's place in this launch
+    const int row = r.index != nullptr ? r.index[local] : local;
     const int h0 = kv_head * per_kv + group * kMaxGroup, G = min(kMaxGroup, per_kv - group * kMaxGroup);
     const int first = r.first[row], last = r.last[row], split = blockIdx.y;
     const int p0 = first + split * kAttentionChunk;
@@ -204,7 +205,7 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
     }
     for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
         const int g = i / D;
-        float *part = partials + ((static_cast<int64_t>(row) * n_head + h0 + g) * max_splits + split) * (D + 2);
+        float *part = partials + ((static_cast<int64_t>(local) * n_head + h0 + g) * max_splits + split) * (D + 2);
         part[2 + i % D] = values[i];
         if (i % D == 0) part[0] = stat_m[g], part[1] = stat_l[g];
     }
@@ -213,9 +214,10 @@ __global__ void __launch_bounds__(kThreads) attention_split(PagedKv kv, int laye
 // Block (row, head): out = sum over splits of e^(m_s - M) * sum_s / sum
 // over splits of e^(m_s - M) * l_s, splits in order.
 __global__ void attention_combine(AttentionRows r, int n_head, int head_dim, const float *partials, int max_splits) {
-    const int row = blockIdx.x / n_head, head = blockIdx.x % n_head;
+    const int local = blockIdx.x / n_head, head = blockIdx.x % n_head;
+    const int row = r.index != nullptr ? r.index[local] : local;
     const int splits = (r.last[row] - r.first[row]) / kAttentionChunk + 1;
-    const float *part = partials + (static_cast<int64_t>(row) * n_head + head) * max_splits * (head_dim + 2);
+    const float *part = partials + (static_cast<int64_t>(local) * n_head + head) * max_splits * (head_dim + 2);
     float m = -INFINITY;
     for (int s = 0; s < splits; ++s) m = fmaxf(m, part[s * (head_dim + 2)]);
     float l = 0.0f;
@@ -272,11 +274,15 @@ cudaError_t paged_attention(const PagedKv &kv, int layer, const AttentionRows &r
         AttentionRows part = rows;
         part.T = std::min(slice, rows.T - r0);
         part.q_stride = rows.q_stride != 0 ? rows.q_stride : width;
-        part.q = rows.q + r0 * part.q_stride;
-        part.out = rows.out + r0 * width;
-        part.first = rows.first + r0;
-        part.last = rows.last + r0;
-        part.table_offset = rows.table_offset + r0;
+        if (rows.index != nullptr) {
+            part.index = rows.index + r0;
+        } else {
+            part.q = rows.q + r0 * part.q_stride;
+            part.out = rows.out + r0 * width;
+            part.first = rows.first + r0;
+            part.last = rows.last + r0;
+            part.table_offset = rows.table_offset + r0;
+        }
         cudaError_t e = launch_for_head_dim(kv, layer, part, n_head, scale, partials, max_splits, stream);
         if (e != cudaSuccess) return e;
         attention_combine<<<static_cast<unsigned>(part.T * n_head), kv.head_dim < 128 ? kWarp * ((kv.head_dim + kWarp - 1) / kWarp) : 128, 0,

@@ -1,4 +1,5 @@
-// Paged attention on the device, for decode and prompt rows alike: each
+// Paged attention on the device, for decode rows (and prompt rows where
+// flash_attention.cuh does not serve the device or head size): each
 // batch row's query heads attend to positions first..last of its sequence
 // through the sequence's block table (causal: last is the row's own
 // position; a sliding window raises first). Grouped-query: one thread
@@ -28,6 +29,7 @@ struct AttentionRows {
     const int32_t *first = nullptr, *last = nullptr; // per row
     const int32_t *tables = nullptr;                 // block tables, concatenated
     const int32_t *table_offset = nullptr;           // per row: where its sequence's table starts in `tables`
+    const int32_t *index = nullptr;                  // the rows to attend, T of them (null: rows 0 .. T - 1)
     int T = 0;
     int max_span = 0; // the largest last - first + 1 of the rows
 };
