@@ -88,7 +88,8 @@ int DeviceContext::create(const lmrt_cuda_context_desc &desc, const Why &why) {
     }
     LMRT_CUDA_TRY(ints_.allocate((kRowArrays * R + 1) * sizeof(int32_t)), why, "allocating row arrays");
     LMRT_CUDA_TRY(staging_ints_.allocate((kRowArrays * R + 1) * sizeof(int32_t)), why, "allocating pinned row arrays");
-    flash_ = flash_attention_ready(hp.head_dim);
+    const char *flash = std::getenv("LMRT_CUDA_FLASH");
+    flash_ = (flash == nullptr || std::strcmp(flash, "0") != 0) && flash_attention_ready(hp.head_dim);
     tile_rows_ = flash_tile_rows(hp.n_head, hp.n_head_kv);
 
     const size_t V = static_cast<size_t>(hp.n_vocab);

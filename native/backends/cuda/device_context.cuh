@@ -109,7 +109,8 @@ class DeviceContext {
     // the kinds of this step's rows, counted as the host filled them
     int n_decode_ = 0, n_logits_ = 0, n_decode_logits_ = 0;
     int top_k_ = 0; // entries per top-k row this step (0: none asks)
-    // prompt rows attend through flash attention where the device serves the head size
+    // prompt rows attend through flash attention where the device serves the
+    // head size (LMRT_CUDA_FLASH=0: through the paged kernel, as decode rows)
     bool flash_ = false;
     int tile_rows_ = 0, n_tiles_ = 0;
     // (rows, decode rows, logit rows, decode logit rows, top-k, attention span rounded to splits, flash tiles)
