@@ -15,6 +15,7 @@ export {
   type GgmlType, type EncodableType, type GgufValueType, type GgufScalarType,
 } from './gguf/types.js';
 export { measureMemoryBandwidth, type BandwidthOptions } from './machine.js';
+export { runtimeInfo, type RuntimeInfo } from './runtime.js';
 export { synthModel, type SynthOptions, type SynthResult } from './synth/synth.js';
 export { SYNTH_PRESETS, type SynthArch, type SynthShape } from './synth/presets.js';
 export {

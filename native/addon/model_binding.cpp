@@ -361,6 +361,7 @@ Napi::Value model_open(const Napi::CallbackInfo &info) {
     if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "E_INVALID_ARGUMENT", "modelOpen: path must be a string");
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     lmrt_model_params p{};
+    std::string cuda_library;
     if (info.Length() > 1 && info[1].IsObject()) {
         const Napi::Object o = info[1].As<Napi::Object>();
         p.mapped_only = o.Get("mappedOnly").ToBoolean().Value() ? 1 : 0;
@@ -369,8 +370,14 @@ Napi::Value model_open(const Napi::CallbackInfo &info) {
         if (backend.IsNumber()) p.backend = backend.As<Napi::Number>().Uint32Value();
         p.gpu_layers = gpu_layers.IsNumber() ? gpu_layers.As<Napi::Number>().Int32Value() : -1;
         if (device.IsNumber()) p.device = device.As<Napi::Number>().Int32Value();
+        const Napi::Value library = o.Get("cudaLibrary");
+        if (library.IsString()) cuda_library = library.As<Napi::String>().Utf8Value();
     }
-    auto open = [path, p](lmrt_model **out, lmrt_error *err) { return lmrt_model_open_with(path.c_str(), &p, out, err); };
+    auto open = [path, p, cuda_library](lmrt_model **out, lmrt_error *err) {
+        lmrt_model_params params = p;
+        params.cuda_library = cuda_library.empty() ? nullptr : cuda_library.c_str();
+        return lmrt_model_open_with(path.c_str(), &params, out, err);
+    };
     return OpenWorker<lmrt_model>::start(new OpenWorker<lmrt_model>(env, open, lmrt_model_free, addon_data(env).model_class));
 }
 

@@ -50,10 +50,43 @@ Napi::Value measure_read_bandwidth(const Napi::CallbackInfo &info) {
     return p;
 }
 
+// systemInfo(): how this binary was built and what the CPU kernels run.
+Napi::Value system_info(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("build", lmrt_build_info());
+    out.Set("kernelVariant", lmrt_kernel_variant_name(lmrt_kernel_variant_chosen()));
+    Napi::Array available = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (lmrt_kernel_variant v : {LMRT_KERNEL_REF, LMRT_KERNEL_AVX2, LMRT_KERNEL_AVX512, LMRT_KERNEL_NEON, LMRT_KERNEL_NEON_DOTPROD}) {
+        if (lmrt_kernel_variant_available(v)) available.Set(n++, lmrt_kernel_variant_name(v));
+    }
+    out.Set("kernelVariants", available);
+    return out;
+}
+
+// cudaStatus(library?): the CUDA backend's library, opened (or not) from
+// here; a blocking dlopen, which the CLI's doctor may afford.
+Napi::Value cuda_status(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    const std::string library = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+    lmrt_cuda_status status;
+    lmrt_cuda_status_get(library.empty() ? nullptr : library.c_str(), &status);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("loaded", status.loaded != 0);
+    out.Set("devices", status.devices);
+    out.Set("library", status.library);
+    out.Set("message", status.message);
+    out.Set("device", status.device);
+    return out;
+}
+
 } // namespace
 
 void register_system(Napi::Env env, Napi::Object exports) {
     exports.Set("measureReadBandwidth", Napi::Function::New(env, measure_read_bandwidth, "measureReadBandwidth"));
+    exports.Set("systemInfo", Napi::Function::New(env, system_info, "systemInfo"));
+    exports.Set("cudaStatus", Napi::Function::New(env, cuda_status, "cudaStatus"));
 }
 
 } // namespace lmrt_addon

@@ -24,6 +24,28 @@ lmrt::kernels::Variant to_variant(lmrt_kernel_variant v) {
 
 extern "C" {
 
+lmrt_kernel_variant lmrt_kernel_variant_chosen(void) { return static_cast<lmrt_kernel_variant>(lmrt::kernels::best_variant()); }
+
+const char *lmrt_kernel_variant_name(lmrt_kernel_variant variant) { return lmrt::kernels::variant_name(to_variant(variant)); }
+
+const char *lmrt_build_info(void) {
+#if defined(__x86_64__)
+#define LMRT_TARGET "x86_64"
+#elif defined(__aarch64__)
+#define LMRT_TARGET "aarch64"
+#else
+#define LMRT_TARGET "other"
+#endif
+#if defined(__clang__)
+    return "clang " __clang_version__ ", " LMRT_TARGET;
+#elif defined(__GNUC__)
+    return "g++ " __VERSION__ ", " LMRT_TARGET;
+#else
+    return "unknown compiler, " LMRT_TARGET;
+#endif
+#undef LMRT_TARGET
+}
+
 int lmrt_kernel_variant_available(lmrt_kernel_variant variant) {
     return (variant == LMRT_KERNEL_REF || variant == LMRT_KERNEL_AVX2 || variant == LMRT_KERNEL_AVX512 || variant == LMRT_KERNEL_NEON ||
             variant == LMRT_KERNEL_NEON_DOTPROD) &&

@@ -78,7 +78,7 @@ lmrt::Status choose_backend(const lmrt_model_params &p, lmrt_model *model) {
     const bool automatic = p.backend == LMRT_BACKEND_AUTO;
     const int n_layer = model->hp.n_layer;
     const int first_layer = p.gpu_layers < 0 || p.gpu_layers >= n_layer ? 0 : n_layer - p.gpu_layers;
-    lmrt::Status s = lmrt::CudaModel::create(model->hp, model->weights, p.device, first_layer, &model->cuda);
+    lmrt::Status s = lmrt::CudaModel::create(model->hp, model->weights, p.cuda_library, p.device, first_layer, &model->cuda);
     if (!s.is_ok() && automatic &&
         (s.code() == LMRT_E_BACKEND_UNAVAILABLE || s.code() == LMRT_E_ARCH_UNSUPPORTED || s.code() == LMRT_E_GGUF_UNSUPPORTED)) {
         model->cuda.reset();
@@ -263,13 +263,31 @@ void lmrt_model_info_get(const lmrt_model *m, lmrt_model_info *info) {
 }
 
 int lmrt_cuda_available(char *why, uint64_t cap) {
+    lmrt_cuda_status status;
+    lmrt_cuda_status_get(nullptr, &status);
+    if (status.devices == 0 && why != nullptr && cap > 0) std::snprintf(why, static_cast<size_t>(cap), "%s", status.message);
+    return status.devices;
+}
+
+void lmrt_cuda_status_get(const char *library, lmrt_cuda_status *out) {
+    if (out == nullptr) return;
+    *out = lmrt_cuda_status{};
     lmrt::CudaLibrary lib;
-    const lmrt::Status s = lmrt::CudaLibrary::open(&lib, nullptr);
+    const lmrt::Status s = lmrt::CudaLibrary::load(library, &lib);
+    std::snprintf(out->library, sizeof out->library, "%s", lib.path.c_str());
     if (!s.is_ok()) {
-        if (why != nullptr && cap > 0) std::snprintf(why, static_cast<size_t>(cap), "%s", s.message().c_str());
-        return 0;
+        std::snprintf(out->message, sizeof out->message, "%s", s.message().c_str());
+        return;
     }
-    return lib.device_count(nullptr, 0);
+    out->loaded = 1;
+    out->devices = lib.device_count(out->message, static_cast<int>(sizeof out->message));
+    if (out->devices <= 0) {
+        out->devices = 0;
+        return;
+    }
+    out->message[0] = '\0';
+    size_t total = 0;
+    lib.device_info(0, out->device, static_cast<int>(sizeof out->device), &total);
 }
 
 const lmrt_tokenizer *lmrt_model_tokenizer(const lmrt_model *model) { return model == nullptr ? nullptr : &model->tokenizer; }

@@ -48,14 +48,17 @@ lmrt_cuda_tensor describe(const Tensor &t) {
 
 } // namespace
 
-Status CudaLibrary::open(CudaLibrary *out, std::string *device_name) {
+Status CudaLibrary::load(const char *library, CudaLibrary *out) {
     const char *env = std::getenv("LMRT_CUDA_LIBRARY");
-    out->path = env != nullptr && *env != '\0' ? std::string(env) : own_folder() + "/" + kLibraryName;
+    if (env != nullptr && *env != '\0') out->path = env;
+    else if (library != nullptr && *library != '\0') out->path = library;
+    else out->path = own_folder() + "/" + kLibraryName;
     void *handle = dlopen(out->path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (handle == nullptr) {
         const char *e = dlerror();
         return Status::error(LMRT_E_BACKEND_UNAVAILABLE,
-                             "the CUDA backend is not available: %s (build it with LMRT_CUDA=ON, or set LMRT_CUDA_LIBRARY to its path)",
+                             "the CUDA backend is not available: %s (install the CUDA package, @lmrt/cuda-<platform>-<arch>, or build it with "
+                             "LMRT_CUDA=ON, or set LMRT_CUDA_LIBRARY to its path)",
                              e != nullptr ? e : out->path.c_str());
     }
     lmrt_cuda_api_version_fn version = nullptr;
@@ -69,6 +72,11 @@ Status CudaLibrary::open(CudaLibrary *out, std::string *device_name) {
         !find(handle, "lmrt_cuda_context_step", &out->context_step)) {
         return Status::error(LMRT_E_BACKEND_UNAVAILABLE, "%s lacks an entry point of its version", out->path.c_str());
     }
+    return Status::ok();
+}
+
+Status CudaLibrary::open(const char *library, CudaLibrary *out, std::string *device_name) {
+    LMRT_RETURN_IF_ERROR(load(library, out));
     char why[kWhy] = "";
     if (out->device_count(why, kWhy) <= 0) {
         return Status::error(LMRT_E_BACKEND_UNAVAILABLE, "the CUDA backend found no usable device: %s", why);
@@ -85,12 +93,13 @@ CudaModel::~CudaModel() {
     if (handle_ != nullptr) lib_.model_free(handle_);
 }
 
-Status CudaModel::create(const HParams &hp, const ModelWeights &w, int device, int first_layer, std::unique_ptr<CudaModel> *out) {
+Status CudaModel::create(const HParams &hp, const ModelWeights &w, const char *library, int device, int first_layer,
+                         std::unique_ptr<CudaModel> *out) {
     if (w.interleaved.bytes != 0) {
         return Status::error(LMRT_E_INTERNAL, "the CUDA backend needs the file's own weight layout, not the CPU's interleaved copies");
     }
     auto m = std::make_unique<CudaModel>();
-    LMRT_RETURN_IF_ERROR(CudaLibrary::open(&m->lib_, &m->device_name_));
+    LMRT_RETURN_IF_ERROR(CudaLibrary::open(library, &m->lib_, &m->device_name_));
     std::vector<lmrt_cuda_layer> layers(w.layers.size() - static_cast<size_t>(first_layer));
     for (size_t i = 0; i < layers.size(); ++i) {
         const LayerWeights &L = w.layers[i + static_cast<size_t>(first_layer)];

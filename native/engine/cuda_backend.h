@@ -2,8 +2,10 @@
 // (never at load time, so the CPU package needs no CUDA libraries), checks
 // its version, and drives a model and its contexts through abi.h.
 //
-// The library is looked for in LMRT_CUDA_LIBRARY (a path) if set, else
-// next to the binary that holds the engine (the addon, or a test program).
+// The library is looked for in LMRT_CUDA_LIBRARY (a path) if set, else at
+// the path the model's parameters give (the CUDA package's, which the
+// TypeScript side finds), else next to the binary that holds the engine
+// (the addon, or a test program).
 #pragma once
 
 #include <cstdint>
@@ -31,8 +33,11 @@ struct CudaLibrary {
     lmrt_cuda_context_step_fn context_step = nullptr;
 
     // E_BACKEND_UNAVAILABLE naming the path and the reason when the library
-    // is missing, of another version, or sees no device.
-    static Status open(CudaLibrary *out, std::string *device_name);
+    // is missing or of another version (library: the path asked for, or
+    // null for the default).
+    static Status load(const char *library, CudaLibrary *out);
+    // load(), then E_BACKEND_UNAVAILABLE when the library sees no device.
+    static Status open(const char *library, CudaLibrary *out, std::string *device_name);
 };
 
 // A model's weights on the device.
@@ -41,7 +46,8 @@ class CudaModel {
     ~CudaModel();
     // The device runs layers first_layer .. n_layer - 1 and the output (the
     // CPU backend the layers before).
-    static Status create(const HParams &hp, const ModelWeights &w, int device, int first_layer, std::unique_ptr<CudaModel> *out);
+    static Status create(const HParams &hp, const ModelWeights &w, const char *library, int device, int first_layer,
+                         std::unique_ptr<CudaModel> *out);
     int first_layer() const { return first_layer_; }
 
     const CudaLibrary &library() const { return lib_; }

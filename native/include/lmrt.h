@@ -344,11 +344,25 @@ typedef struct lmrt_model_params {
     int32_t gpu_layers;  /* with CUDA: how many of the last layers (and the output) the GPU runs, the CPU running
                             those before; -1 (or n_layer and more): all; 0: none (the CPU backend) */
     int32_t device;      /* CUDA device index */
+    const char *cuda_library; /* the CUDA backend's library (NULL: next to this binary); LMRT_CUDA_LIBRARY overrides it */
 } lmrt_model_params;
 
 /* The number of CUDA devices the CUDA backend sees (0 when its library or a
  * device is missing; then `why`, cap bytes, says which). */
 LMRT_API int lmrt_cuda_available(char *why, uint64_t cap);
+
+/* What the CUDA backend's library looks like from here. */
+typedef struct lmrt_cuda_status {
+    int32_t loaded;    /* 1: the library opened and is of this lmrt's version */
+    int32_t devices;   /* CUDA devices it sees (0 without a driver or a GPU) */
+    char library[512]; /* the path it was looked for at */
+    char message[512]; /* why it did not load, or why it sees no device; empty otherwise */
+    char device[256];  /* device 0's name, where there is one */
+} lmrt_cuda_status;
+
+/* Opens the CUDA backend's library (library as in lmrt_model_params) and
+ * reports on it; never fails. */
+LMRT_API void lmrt_cuda_status_get(const char *library, lmrt_cuda_status *out);
 
 /* Maps a GGUF model and binds its weights; validates architecture,
  * hyper-parameters, tensor names, shapes and types. params may be NULL
@@ -462,6 +476,13 @@ typedef enum lmrt_kernel_variant {
 } lmrt_kernel_variant;
 
 LMRT_API int lmrt_kernel_variant_available(lmrt_kernel_variant variant);
+/* The variant the CPU kernels run: the best this CPU has, capped by
+ * LMRT_KERNELS=ref|avx2|avx512|neon. */
+LMRT_API lmrt_kernel_variant lmrt_kernel_variant_chosen(void);
+/* "ref", "avx2", "avx512", "neon" or "neon_dotprod". */
+LMRT_API const char *lmrt_kernel_variant_name(lmrt_kernel_variant variant);
+/* How this binary was built: the compiler and the target architecture. */
+LMRT_API const char *lmrt_build_info(void);
 
 /* y[t * n_out + o] = dot(weight row o, x row t) with the variant's kernels,
  * activations encoded as the weight type's dot product wants. */

@@ -34,3 +34,31 @@ describe('package entry points', () => {
     expect(out).toContain('E_GGUF_INVALID');
   });
 });
+
+describe('package contents (npm pack --dry-run)', () => {
+  interface Packed { size: number; unpackedSize: number; files: { path: string; size: number }[] }
+  const packed = (JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })) as Packed[])[0]!;
+  const paths = packed.files.map((f) => f.path);
+
+  it('holds the JS bundles, the types, the CLI, the install hook and the sources of a fallback build', () => {
+    for (const p of ['package.json', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
+      'dist/cli.js', 'native/addon/install.cjs', 'native/include/lmrt.h', 'native/engine/c_api_model.cpp', 'native/kernels/registry.cpp']) {
+      expect(paths, p).toContain(p);
+    }
+    // every source CMakeLists.txt names for the addon ships
+    const cmake = readFileSync(join(ROOT, 'CMakeLists.txt'), 'utf8');
+    const sources = [...cmake.matchAll(/^\s+(native\/(?:core|gguf|tokenizer|kernels\/(?:cpu|ref)|kv|models|engine|addon)\/[\w/.-]+\.cpp)\b/gm)];
+    expect(sources.length).toBeGreaterThan(40);
+    for (const [, source] of sources) expect(paths, `${source} (CMakeLists.txt builds it)`).toContain(source);
+  });
+
+  it('leaves out tests, benchmarks, scripts, source maps, build output and generators', () => {
+    const unwanted = paths.filter((p) => /^(test|bench|scripts|build|docs|node_modules|\.ci|\.device)\//.test(p) || p.endsWith('.map') ||
+      p.includes('/tools/') || p.endsWith('.tgz') || p.endsWith('.gguf'));
+    expect(unwanted).toEqual([]);
+    // the prebuilt binaries present are all .node files of <platform>-<arch> folders
+    for (const p of paths.filter((q) => q.startsWith('prebuilds/'))) expect(p).toMatch(/^prebuilds\/(linux|darwin)-(x64|arm64)\/lmrt(\.glibc)?\.node$/);
+    console.log(`npm pack: ${packed.files.length} files, ${(packed.size / 2 ** 20).toFixed(2)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked` +
+      ` (prebuilt binaries: ${paths.filter((p) => p.startsWith('prebuilds/')).join(', ') || 'none'})`);
+  });
+});

@@ -10,6 +10,7 @@ import { processIo, type CliIo } from './io.js';
 import { SYNTH_HELP, runSynth } from './synth.js';
 import { TOKENIZE_HELP, runTokenize } from './tokenize.js';
 import { chatCommand } from './chat.js';
+import { doctorCommand } from './doctor.js';
 import { UsageError, type Command } from './command.js';
 import { flagHelp, parseFlags } from './flags.js';
 import { generateCommand } from './generate.js';
@@ -17,7 +18,7 @@ import { pullCommand } from './pull.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
-const COMMANDS: readonly Command[] = [runCommand, chatCommand, serveCommand, generateCommand, pullCommand];
+const COMMANDS: readonly Command[] = [runCommand, chatCommand, serveCommand, generateCommand, pullCommand, doctorCommand];
 
 const HELP = `Usage: lmrt <command> [options]
 

@@ -8,6 +8,7 @@ import { InvalidArgumentError, LmrtError, type BackendError } from '../errors.js
 import { resolveLimits, type GenerateOptions, type GenerationChunk, type GenerationResult, type ResolvedLimits } from '../generation/options.js';
 import { GenerationRequest } from '../generation/request.js';
 import { GenerationStream } from '../generation/stream.js';
+import { findCudaPackage } from '../native/cuda-package.js';
 import { callNative } from '../native/binding.js';
 import type { RawContext, RawModel, RawModelInfo } from '../native/types.js';
 import { resolveSamplingOptions, Sampler } from '../sampling/chain.js';
@@ -52,8 +53,9 @@ export interface LoadModelOptions {
   mappedOnly?: boolean;
   /**
    * Where the model runs (default `'auto'`). `'cuda'` runs every step on an
-   * NVIDIA GPU through the CUDA backend (liblmrt_cuda, built with
-   * `LMRT_CUDA=ON`, next to the addon or at `LMRT_CUDA_LIBRARY`), and fails
+   * NVIDIA GPU through the CUDA backend (liblmrt_cuda: from the optional
+   * package `@lmrt/cuda-linux-x64` where it is installed, else next to the
+   * addon from `npm run build:cuda`; `LMRT_CUDA_LIBRARY` overrides), and fails
    * with a {@link BackendError} naming what is missing when it cannot.
    * `'auto'` uses CUDA when the library and a GPU are there and the backend
    * runs this model (with an f16 KV cache), else the CPU. See
@@ -570,8 +572,12 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   // 'auto' with a cache type CUDA does not store stays on the CPU
   const backendId = backend === 'auto' && kvCacheType !== 'f16' ? BACKEND_IDS.cpu : BACKEND_IDS[backend];
   const gpuLayers = options.gpuLayers === undefined ? -1 : Math.min(options.gpuLayers, 2 ** 31 - 1);
+  const cudaLibrary = backendId === BACKEND_IDS.cpu ? undefined : findCudaPackage()?.library;
   const raw = await callNative((b) =>
-    b.modelOpen(path, { mappedOnly: options.mappedOnly ?? false, backend: backendId, gpuLayers, device: options.device ?? 0 }),
+    b.modelOpen(path, {
+      mappedOnly: options.mappedOnly ?? false, backend: backendId, gpuLayers, device: options.device ?? 0,
+      ...(cudaLibrary !== undefined ? { cudaLibrary } : {}),
+    }),
   );
   try {
     // a step holds a prompt chunk and one decode row per running request

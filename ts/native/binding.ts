@@ -29,14 +29,17 @@ function packageRoot(): string {
 }
 
 let binding: NativeBinding | undefined;
+let bindingPath = '';
 
 /** The loaded addon; throws NativeUnavailableError with the reason if it cannot load. */
 export function native(): NativeBinding {
   if (binding === undefined) {
     const root = packageRoot();
     try {
-      const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-      binding = load(root);
+      const { resolve } = require('node-gyp-build') as { resolve(dir: string): string };
+      const path = resolve(root);
+      binding = require(path) as NativeBinding;
+      bindingPath = path;
     } catch (err) {
       throw new NativeUnavailableError(
         `lmrt: the native addon did not load for ${process.platform}-${process.arch} ` +
@@ -46,6 +49,17 @@ export function native(): NativeBinding {
     }
   }
   return binding;
+}
+
+/** The file the addon was loaded from (loading it first). */
+export function nativeBinaryPath(): string {
+  native();
+  return bindingPath;
+}
+
+/** The folder of lmrt's package.json. */
+export function lmrtPackageRoot(): string {
+  return packageRoot();
 }
 
 /** Runs a native call, turning its errors (sync throws and rejections) into LmrtErrors. */

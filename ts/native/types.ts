@@ -134,8 +134,11 @@ export interface RawModel {
 
 export interface NativeBinding {
   tokenizerOpen(path: string): Promise<RawTokenizer>;
-  /** backend: 0 CPU, 1 CUDA, 2 auto (lmrt.h's LMRT_BACKEND_*); gpuLayers -1: all. */
-  modelOpen(path: string, options?: { mappedOnly?: boolean; backend?: number; gpuLayers?: number; device?: number }): Promise<RawModel>;
+  /** backend: 0 CPU, 1 CUDA, 2 auto (lmrt.h's LMRT_BACKEND_*); gpuLayers -1: all; cudaLibrary: the CUDA package's library. */
+  modelOpen(
+    path: string,
+    options?: { mappedOnly?: boolean; backend?: number; gpuLayers?: number; device?: number; cudaLibrary?: string },
+  ): Promise<RawModel>;
   ggufInspect(path: string, buffer?: Uint8Array): Promise<RawGguf>;
   ggufWrite(
     path: string,
@@ -147,4 +150,25 @@ export interface NativeBinding {
   typeLayouts(): RawTypeLayout[];
   /** Best of `passes` reads of a `bytes` buffer by `threads` threads, in bytes per second. */
   measureReadBandwidth(bytes: number, threads: number, passes: number): Promise<number>;
+  /** How the binary was built and which CPU kernel variants run. */
+  systemInfo(): RawSystemInfo;
+  /** Opens the CUDA backend's library (at `library`, else next to the addon; LMRT_CUDA_LIBRARY overrides both). */
+  cudaStatus(library?: string): RawCudaStatus;
+}
+
+export interface RawSystemInfo {
+  /** Compiler and target, e.g. `g++ 12.2.0, x86_64`. */
+  build: string;
+  /** The variant the CPU kernels run: ref, avx2, avx512, neon or neon_dotprod. */
+  kernelVariant: string;
+  /** The variants this CPU can run. */
+  kernelVariants: string[];
+}
+
+export interface RawCudaStatus {
+  loaded: boolean;
+  devices: number;
+  library: string;
+  message: string;
+  device: string;
 }
