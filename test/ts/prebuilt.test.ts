@@ -3,9 +3,12 @@
  * by an `npm install` whose PATH has no compiler and no cmake, loads its
  * prebuilt binary and computes what llama.cpp computes for stories260K (the
  * parity fixture): with the kernels chosen for this CPU, forced down to AVX2
- * and to the scalar reference (LMRT_KERNELS), and under Debian 11's glibc
- * (the build root of scripts/prebuild-linux.sh). With the CUDA package
- * installed beside it, lmrt finds and opens that package's library.
+ * and to the scalar reference (LMRT_KERNELS); under Node 22 and 24; on an
+ * x86-64-v2 CPU (qemu); under Debian 11's glibc (the build root of
+ * scripts/prebuild-linux.sh); and the arm64 binary in an arm64 Node under
+ * qemu-aarch64. With the CUDA package installed beside it, lmrt finds and
+ * opens that package's library. Node binaries for other versions and
+ * architectures come from the npm registry (node-<platform>-<arch>).
  *
  * Needs the prebuilt binaries (npm run prebuild:linux, which CI runs first);
  * without them it is skipped with a warning, except in CI, where it fails.
@@ -168,6 +171,25 @@ describe.skipIf(!HAVE_PREBUILT || !HAVE_MODELS)('the packed package, installed w
     expect(out).toMatch(/kernels chosen: +(avx2|avx512|ref|neon|neon_dotprod)/);
     expect(out).toContain(`(none: npm install @lmrt/cuda-${TARGET} for NVIDIA GPUs)`);
   });
+
+  it.skipIf(process.arch !== 'x64' && process.arch !== 'arm64')('loads under Node 22 and 24 as well (N-API), with their own npm-packaged Node', () => {
+    for (const major of [22, 24]) {
+      const nodeDir = join(tmp.dir, `node-${major}`);
+      mkdirSync(nodeDir);
+      const tarball = execFileSync('npm', ['pack', `node-${process.platform}-${process.arch}@${major}`, '--silent', '--pack-destination', nodeDir], {
+        cwd: nodeDir, encoding: 'utf8',
+      }).trim().split('\n').pop()!;
+      execFileSync('tar', ['xzf', join(nodeDir, tarball), '-C', nodeDir]);
+      const node = join(nodeDir, 'package/bin/node');
+      expect(execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' })).toMatch(new RegExp(`^${major}\\.`));
+      const out = execFileSync(node, [join(project, 'check.mjs'), modelPath('stories260K-f32.gguf'), FIXTURE], {
+        cwd: project, encoding: 'utf8', env: { PATH: bin },
+      });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as CheckResult;
+      expect(r.binary.prebuilt).toBe(true);
+      expectParity(r, `Node ${major}`);
+    }
+  }, 300_000);
 
   it.skipIf(process.arch !== 'x64' || QEMU === '')('loads and computes on an x86-64-v2 CPU without AVX (qemu-x86_64 -cpu Nehalem)', () => {
     const out = execFileSync(QEMU, ['-cpu', 'Nehalem', realpathSync(process.execPath), join(project, 'check.mjs'),
