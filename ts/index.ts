@@ -16,6 +16,9 @@ export {
 } from './gguf/types.js';
 export { measureMemoryBandwidth, type BandwidthOptions } from './machine.js';
 export { runtimeInfo, type RuntimeInfo } from './runtime.js';
+export {
+  quantizeModel, QUANTIZE_PRESETS, type QuantizePreset, type QuantizeOptions, type QuantizeResult, type QuantizedTensor,
+} from './quantize/quantize.js';
 export { synthModel, type SynthOptions, type SynthResult } from './synth/synth.js';
 export { SYNTH_PRESETS, type SynthArch, type SynthShape } from './synth/presets.js';
 export {

@@ -13,6 +13,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     lmrt_addon::register_tokenizer(env, exports);
     lmrt_addon::register_model(env, exports);
     lmrt_addon::register_system(env, exports);
+    lmrt_addon::register_quantize(env, exports);
     return exports;
 }
 

@@ -13,6 +13,7 @@ void register_types(Napi::Env env, Napi::Object exports);
 void register_tokenizer(Napi::Env env, Napi::Object exports);
 void register_model(Napi::Env env, Napi::Object exports);
 void register_system(Napi::Env env, Napi::Object exports);
+void register_quantize(Napi::Env env, Napi::Object exports);
 
 // Per-environment state (napi instance data): the wrapped classes.
 struct AddonData {

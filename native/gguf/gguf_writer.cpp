@@ -1,10 +1,13 @@
 #include "gguf_writer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
+#include <memory>
 #include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include "../core/checked_math.h"
 #include "../core/ggml_types.h"
 #include "../core/quant.h"
+#include "../core/thread_pool.h"
 #include "gguf_reader.h"
 
 namespace lmrt {
@@ -198,6 +202,19 @@ Status plan_tensor(const lmrt_gguf_tensor_in &t, PlannedTensor *out) {
         [[fallthrough]];
     case LMRT_SOURCE_UNIFORM:
     case LMRT_SOURCE_CONSTANT:
+    case LMRT_SOURCE_CONVERT:
+        if (t.source == LMRT_SOURCE_CONVERT) {
+            const TypeLayout *from = find_type_layout(t.source_type);
+            if (from == nullptr || !can_encode_type(t.source_type)) {
+                return Status::error(LMRT_E_GGUF_UNSUPPORTED, "tensor '%s': lmrt cannot decode %s", name.c_str(),
+                                     from != nullptr ? from->name : "an unknown type");
+            }
+            if (t.ne[0] % from->block_size != 0 || t.data == nullptr ||
+                t.data_bytes != out->n_elements / from->block_size * from->block_bytes) {
+                return Status::error(LMRT_E_INVALID_ARGUMENT, "tensor '%s': %" PRIu64 " bytes of %s data do not hold its %" PRIu64 " elements",
+                                     name.c_str(), t.data == nullptr ? 0 : t.data_bytes, from->name, out->n_elements);
+            }
+        }
         if (!can_encode_type(t.type)) {
             return Status::error(LMRT_E_GGUF_UNSUPPORTED, "tensor '%s': lmrt cannot encode values as %s", name.c_str(),
                                  out->layout->name);
@@ -299,37 +316,89 @@ class OutputFile {
     uint64_t written_ = 0;
 };
 
-Status write_tensor_data(OutputFile &out, const PlannedTensor &p, std::vector<float> &values,
-                         std::vector<uint8_t> &encoded) {
-    const lmrt_gguf_tensor_in &t = *p.in;
-    if (t.source == LMRT_SOURCE_RAW) return out.write(t.data, p.n_bytes);
+// One chunk of rows on its way to the file: its values (produced, decoded,
+// or read in place) and their encoding.
+struct Chunk {
+    uint64_t first_row = 0, rows = 0;
+    const float *src = nullptr;
+    std::vector<float> values;
+    std::vector<uint8_t> encoded;
+    Status status;
+};
 
+// Decodes (LMRT_SOURCE_CONVERT) and encodes one chunk; run on a pool thread.
+void encode_chunk(const PlannedTensor &p, Chunk &c) {
+    const lmrt_gguf_tensor_in &t = *p.in;
+    const uint64_t n = c.rows * t.ne[0];
+    if (t.source == LMRT_SOURCE_CONVERT) {
+        const TypeLayout *from = find_type_layout(t.source_type);
+        const uint8_t *bytes = static_cast<const uint8_t *>(t.data) + c.first_row * t.ne[0] / from->block_size * from->block_bytes;
+        c.values.resize(n);
+        c.status = dequantize_row(t.source_type, bytes, c.values.data(), n);
+        if (!c.status.is_ok()) return;
+        c.src = c.values.data();
+    }
+    c.encoded.resize(n / p.layout->block_size * p.layout->block_bytes);
+    c.status = quantize_row(t.type, c.src, c.encoded.data(), n);
+}
+
+struct EncodeJob {
+    const PlannedTensor *p;
+    std::vector<Chunk> *chunks;
+    size_t count;
+};
+
+Status write_tensor_data(OutputFile &out, const PlannedTensor &p, std::vector<Chunk> &chunks, ThreadPool *pool,
+                         const std::function<Status(uint64_t)> &on_bytes) {
+    const lmrt_gguf_tensor_in &t = *p.in;
+    if (t.source == LMRT_SOURCE_RAW) {
+        LMRT_RETURN_IF_ERROR(out.write(t.data, p.n_bytes));
+        return on_bytes(p.n_bytes);
+    }
     const uint64_t row = t.ne[0];
     const uint64_t rows_per_chunk = std::max<uint64_t>(1, kChunkElements / row);
     const uint64_t n_rows = p.n_elements / row;
     Prng prng(t.seed);
-    for (uint64_t r0 = 0; r0 < n_rows; r0 += rows_per_chunk) {
-        const uint64_t rows = std::min(rows_per_chunk, n_rows - r0);
-        const uint64_t n = rows * row;
-        const float *src;
-        if (t.source == LMRT_SOURCE_F32) {
-            src = static_cast<const float *>(t.data) + r0 * row;
-        } else {
-            values.resize(n);
-            if (t.source == LMRT_SOURCE_UNIFORM) {
-                for (uint64_t i = 0; i < n; ++i) values[i] = t.scale * prng.symmetric();
-            } else {
-                std::fill(values.begin(), values.end(), t.scale);
+    for (uint64_t r0 = 0; r0 < n_rows;) {
+        // the next chunks, one per thread; generated values in stream order
+        size_t count = 0;
+        for (; count < chunks.size() && r0 < n_rows; ++count) {
+            Chunk &c = chunks[count];
+            c.first_row = r0;
+            c.rows = std::min(rows_per_chunk, n_rows - r0);
+            r0 += c.rows;
+            const uint64_t n = c.rows * row;
+            if (t.source == LMRT_SOURCE_F32) {
+                c.src = static_cast<const float *>(t.data) + c.first_row * row;
+            } else if (t.source == LMRT_SOURCE_UNIFORM || t.source == LMRT_SOURCE_CONSTANT) {
+                c.values.resize(n);
+                if (t.source == LMRT_SOURCE_UNIFORM) {
+                    for (uint64_t i = 0; i < n; ++i) c.values[i] = t.scale * prng.symmetric();
+                } else {
+                    std::fill(c.values.begin(), c.values.end(), t.scale);
+                }
+                c.src = c.values.data();
             }
-            src = values.data();
         }
-        const uint64_t bytes = n / p.layout->block_size * p.layout->block_bytes;
-        encoded.resize(bytes);
-        Status s = quantize_row(t.type, src, encoded.data(), n);
-        if (!s.is_ok()) {
-            return Status::error(s.code(), "tensor '%s': %s", printable(view(t.name)).c_str(), s.message().c_str());
+        EncodeJob job{&p, &chunks, count};
+        if (pool != nullptr && count > 1) {
+            pool->run(
+                [](void *user, int ith, int nth) {
+                    auto *j = static_cast<EncodeJob *>(user);
+                    for (size_t i = static_cast<size_t>(ith); i < j->count; i += static_cast<size_t>(nth)) encode_chunk(*j->p, (*j->chunks)[i]);
+                },
+                &job);
+        } else {
+            for (size_t i = 0; i < count; ++i) encode_chunk(p, chunks[i]);
         }
-        LMRT_RETURN_IF_ERROR(out.write(encoded.data(), bytes));
+        for (size_t i = 0; i < count; ++i) {
+            const Chunk &c = chunks[i];
+            if (!c.status.is_ok()) {
+                return Status::error(c.status.code(), "tensor '%s': %s", printable(view(t.name)).c_str(), c.status.message().c_str());
+            }
+            LMRT_RETURN_IF_ERROR(out.write(c.encoded.data(), c.encoded.size()));
+            LMRT_RETURN_IF_ERROR(on_bytes(c.encoded.size()));
+        }
     }
     return Status::ok();
 }
@@ -400,16 +469,21 @@ Status gguf_write(const GgufWriteRequest &rq) {
     OutputFile out;
     LMRT_RETURN_IF_ERROR(out.create(rq.path));
     LMRT_RETURN_IF_ERROR(out.write(h.bytes.data(), h.bytes.size()));
-    std::vector<float> values;
-    std::vector<uint8_t> encoded;
+    const int n_threads = std::max(1, rq.n_threads);
+    std::unique_ptr<ThreadPool> pool = n_threads > 1 ? std::make_unique<ThreadPool>(n_threads) : nullptr;
+    std::vector<Chunk> chunks(static_cast<size_t>(n_threads));
     uint64_t done = 0;
-    for (const PlannedTensor &p : plan) {
-        LMRT_RETURN_IF_ERROR(out.pad_to(alignment));
-        LMRT_RETURN_IF_ERROR(write_tensor_data(out, p, values, encoded));
-        done += p.n_bytes;
+    const auto on_bytes = [&](uint64_t n) {
+        done += n;
         if (rq.progress != nullptr && rq.progress(rq.progress_user, done, data_bytes) != 0) {
             return Status::error(LMRT_E_CANCELLED, "%s: writing cancelled", rq.path.c_str());
         }
+        return Status::ok();
+    };
+    for (uint64_t i = 0; i < plan.size(); ++i) {
+        LMRT_RETURN_IF_ERROR(out.pad_to(alignment));
+        LMRT_RETURN_IF_ERROR(write_tensor_data(out, plan[i], chunks, pool.get(), on_bytes));
+        if (rq.tensor_written) rq.tensor_written(i);
     }
     if (!plan.empty()) LMRT_RETURN_IF_ERROR(out.pad_to(alignment));
     return out.commit();

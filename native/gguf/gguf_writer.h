@@ -1,9 +1,10 @@
 // GgufWriter: writes GGUF v3 files from metadata and tensor descriptions
 // (lmrt_gguf_kv_in / lmrt_gguf_tensor_in, see lmrt.h). Tensor values are
-// produced and encoded chunk by chunk, so a multi-gigabyte synthetic model
-// is written in bounded memory.
+// produced (or decoded) and encoded chunk by chunk, n_threads chunks at a
+// time, so a multi-gigabyte model is written in bounded memory.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "../core/status.h"
@@ -19,6 +20,11 @@ struct GgufWriteRequest {
     uint64_t n_tensors = 0;
     lmrt_progress_fn progress = nullptr;
     void *progress_user = nullptr;
+    // threads encoding chunks side by side (each holding one chunk's values)
+    int n_threads = 1;
+    // called with a tensor's index once its data is in the file (its source
+    // may then be dropped)
+    std::function<void(uint64_t)> tensor_written;
 };
 
 Status gguf_write(const GgufWriteRequest &request);

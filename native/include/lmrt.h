@@ -230,6 +230,9 @@ typedef enum lmrt_tensor_source {
     LMRT_SOURCE_UNIFORM = 2,
     /* Every element equals `scale`. */
     LMRT_SOURCE_CONSTANT = 3,
+    /* `data` holds the tensor's bytes in `source_type` (any type lmrt
+     * decodes), decoded and encoded into `type` chunk by chunk. */
+    LMRT_SOURCE_CONVERT = 4,
 } lmrt_tensor_source;
 
 typedef struct lmrt_gguf_tensor_in {
@@ -242,9 +245,11 @@ typedef struct lmrt_gguf_tensor_in {
     uint64_t data_bytes;
     float scale;
     uint64_t seed;
+    uint32_t source_type; /* LMRT_SOURCE_CONVERT: the type of `data` */
 } lmrt_gguf_tensor_in;
 
-/* Called after each tensor is written; return non-zero to cancel. */
+/* Called as tensor data is written (at least once per tensor); return
+ * non-zero to cancel. */
 typedef int (*lmrt_progress_fn)(void *user, uint64_t done_bytes, uint64_t total_bytes);
 
 /* Writes a GGUF v3 file: header, metadata, tensor infos, then each tensor
@@ -257,6 +262,40 @@ LMRT_API lmrt_status lmrt_gguf_write(const char *path_cstr, uint32_t alignment,
                                      const lmrt_gguf_tensor_in *tensors, uint64_t n_tensors,
                                      lmrt_progress_fn progress, void *progress_user,
                                      lmrt_error *err);
+
+/* ------------------------------------------------------------ quantize */
+
+/* A quantisation preset, by llama.cpp's general.file_type id. */
+typedef enum lmrt_quant_preset {
+    LMRT_QUANT_Q4_0 = 2,
+    LMRT_QUANT_Q8_0 = 7,
+    LMRT_QUANT_Q4_K_M = 15,
+    LMRT_QUANT_Q5_K_M = 17,
+    LMRT_QUANT_Q6_K = 18
+} lmrt_quant_preset;
+
+typedef struct lmrt_quantize_params {
+    uint32_t preset;    /* lmrt_quant_preset */
+    uint32_t n_threads; /* 0: one per CPU */
+} lmrt_quantize_params;
+
+/* One tensor's choice. `name` is valid during the callback only. */
+typedef struct lmrt_quantized_tensor {
+    lmrt_string name;
+    uint32_t from_type, to_type; /* lmrt_ggml_type; equal: copied as it is */
+    uint32_t fallback;           /* 1: the preset's type does not fit its rows; to_type is llama.cpp's fallback */
+    uint32_t requantized;        /* 1: the input was already quantised, and is decoded and encoded again */
+    uint64_t n_elements, bytes_in, bytes_out;
+} lmrt_quantized_tensor;
+
+typedef void (*lmrt_quantize_plan_fn)(void *user, const lmrt_quantized_tensor *tensor);
+
+/* Writes `out_path` (atomically, as lmrt_gguf_write) from the model at
+ * `in_path` with a preset's per-tensor types, as llama.cpp's llama-quantize
+ * chooses them. `plan` (optional) hears each tensor's choice, in file order,
+ * before any data is written; `progress` (optional) the bytes written. */
+LMRT_API lmrt_status lmrt_quantize_model(const char *in_path, const char *out_path, const lmrt_quantize_params *params,
+                                         lmrt_quantize_plan_fn plan, lmrt_progress_fn progress, void *user, lmrt_error *err);
 
 /* ------------------------------------------------------------ tokenizer */
 

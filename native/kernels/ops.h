@@ -21,7 +21,7 @@
 
 namespace lmrt::kernels {
 
-enum class ActType : uint8_t { kF32, kF16, kBF16, kQ8_0, kQ8_K };
+enum class ActType : uint8_t { kF32, kF16, kBF16, kQ8_0, kQ8_1, kQ8_K };
 
 // Q8_K: ggml's activation block for K-quant dot products.
 struct BlockQ8_K {
@@ -31,11 +31,20 @@ struct BlockQ8_K {
 };
 static_assert(sizeof(BlockQ8_K) == 292, "Q8_K layout");
 
+// Q8_1: ggml's activation block for Q5_1 dot products: Q8_0 plus s, the
+// block's sum d * sum(qs), both f16.
+struct BlockQ8_1 {
+    uint16_t d;
+    uint16_t s;
+    int8_t qs[32];
+};
+static_assert(sizeof(BlockQ8_1) == 36, "Q8_1 layout");
+
 ActType act_type_for(uint32_t weight_type);
 size_t act_row_bytes(ActType act, int64_t n);
 // Values per encoded block (rows are whole blocks; a row may be encoded a
 // run of blocks at a time).
-inline int64_t act_block_values(ActType act) { return act == ActType::kQ8_K ? 256 : act == ActType::kQ8_0 ? 32 : 1; }
+inline int64_t act_block_values(ActType act) { return act == ActType::kQ8_K ? 256 : act == ActType::kQ8_0 || act == ActType::kQ8_1 ? 32 : 1; }
 
 // Encodes n activations (n a multiple of the block size) into `act`'s format.
 using QuantizeActFn = void (*)(const float *x, void *dst, int64_t n);

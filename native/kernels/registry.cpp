@@ -60,8 +60,12 @@ const MatKernels *mat_kernels(uint32_t weight_type, Variant v) {
     if (!variant_available(v)) return nullptr;
     switch (v) {
 #if defined(__x86_64__)
-    case Variant::kAvx2: return avx2::mat_kernels(weight_type);
-    case Variant::kAvx512: return avx512::mat_kernels(weight_type);
+    case Variant::kAvx2:
+    case Variant::kAvx512: {
+        // the types without SIMD kernels (Q5_0, Q5_1) run the reference's
+        const MatKernels *k = v == Variant::kAvx2 ? avx2::mat_kernels(weight_type) : avx512::mat_kernels(weight_type);
+        return k != nullptr ? k : ref::mat_kernels(weight_type);
+    }
 #elif defined(__aarch64__)
     case Variant::kNeon: {
         // the types without NEON kernels yet run the reference's

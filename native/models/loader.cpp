@@ -94,7 +94,7 @@ Status ModelLoader::tensor(const std::string &tensor_name, std::initializer_list
             const TypeLayout *layout = find_type_layout(t.type);
             return Status::error(LMRT_E_GGUF_UNSUPPORTED,
                                  "%s: tensor '%s' has type %s, which lmrt cannot compute with yet (supported: F32, F16, BF16, "
-                                 "Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)",
+                                 "Q8_0, Q5_0, Q5_1, Q4_0, Q4_K, Q5_K, Q6_K)",
                                  name_.c_str(), tensor_name.c_str(), layout ? layout->name : "?");
         }
         return Status::ok();

@@ -143,6 +143,39 @@ TEST(matmul_kernels_match_the_reference_for_every_type_and_shape) {
     std::fprintf(stderr, "  %d outputs compared\n", checked);
 }
 
+// Q5_0 and Q5_1 run the reference's integer products on every variant:
+// against the decoded weights times the f32 activations they differ only by
+// the activations' 8-bit encoding (Q8_0, or Q8_1 with its f16 block sums).
+TEST(q5_products_equal_decoded_weights_times_activations) {
+    std::mt19937 rng(77);
+    for (uint32_t type : {LMRT_TYPE_Q5_0, LMRT_TYPE_Q5_1}) {
+        const uint64_t n_in = 128, n_out = 9, tokens = 3;
+        std::vector<float> wf = random_floats(rng, n_in * n_out, 0.5f);
+        for (size_t i = 0; i < wf.size(); i += 5) wf[i] += 0.7f; // offsets Q5_1's min must carry
+        const std::vector<float> x = random_floats(rng, n_in * tokens, 1.0f);
+        std::vector<uint8_t> w(n_in / 32 * (type == LMRT_TYPE_Q5_0 ? 22 : 24) * n_out);
+        std::vector<float> decoded(wf.size()), got(n_out * tokens, NAN);
+        lmrt_error err{};
+        REQUIRE(lmrt_quantize_row(type, wf.data(), w.data(), wf.size(), &err) == LMRT_OK);
+        REQUIRE(lmrt_dequantize_row(type, w.data(), decoded.data(), decoded.size(), &err) == LMRT_OK);
+        std::vector<lmrt_kernel_variant> variants = fast_variants();
+        variants.insert(variants.begin(), LMRT_KERNEL_REF);
+        for (lmrt_kernel_variant v : variants) {
+            REQUIRE(lmrt_kernel_matmul(v, type, w.data(), n_in, n_out, x.data(), tokens, got.data(), &err) == LMRT_OK);
+            for (uint64_t t = 0; t < tokens; ++t) {
+                for (uint64_t o = 0; o < n_out; ++o) {
+                    double want = 0, mag = 0;
+                    for (uint64_t j = 0; j < n_in; ++j) {
+                        want += static_cast<double>(decoded[o * n_in + j]) * x[t * n_in + j];
+                        mag += std::fabs(static_cast<double>(decoded[o * n_in + j]) * x[t * n_in + j]);
+                    }
+                    CHECK(std::fabs(got[t * n_out + o] - want) <= 0.01 * mag);
+                }
+            }
+        }
+    }
+}
+
 // Every variant encodes activations into exactly the reference's bytes:
 // the integer dot products downstream then see the same operands.
 TEST(activation_encoders_give_the_reference_bytes) {

@@ -103,7 +103,8 @@ TEST(roundtrip_error_is_bounded_for_every_encodable_type) {
     } cases[] = {
         {LMRT_TYPE_F32, 0.0},     {LMRT_TYPE_F16, 1e-3},   {LMRT_TYPE_BF16, 5e-3},
         {LMRT_TYPE_Q8_0, 0.01},   {LMRT_TYPE_Q6_K, 0.04},  {LMRT_TYPE_Q5_K, 0.08},
-        {LMRT_TYPE_Q4_K, 0.16},   {LMRT_TYPE_Q4_0, 0.2},
+        {LMRT_TYPE_Q5_1, 0.08},   {LMRT_TYPE_Q5_0, 0.1},   {LMRT_TYPE_Q4_K, 0.16},
+        {LMRT_TYPE_Q4_0, 0.2},
     };
     const std::vector<float> x = random_values(256 * 64, 7, 0.02f);
     for (const auto &c : cases) {
@@ -118,6 +119,74 @@ TEST(roundtrip_error_is_bounded_for_every_encodable_type) {
     // more bits, less error
     CHECK(roundtrip_error(LMRT_TYPE_Q6_K, x) < roundtrip_error(LMRT_TYPE_Q5_K, x));
     CHECK(roundtrip_error(LMRT_TYPE_Q5_K, x) < roundtrip_error(LMRT_TYPE_Q4_K, x));
+    CHECK(roundtrip_error(LMRT_TYPE_Q5_1, x) < roundtrip_error(LMRT_TYPE_Q5_0, x));
+    CHECK(roundtrip_error(LMRT_TYPE_Q5_0, x) < roundtrip_error(LMRT_TYPE_Q4_0, x));
+}
+
+// The range fit the K-quant search improves on: per sub-block, the levels
+// spread over [min(x, 0), max(x)] and stored as they round, without search.
+double k_range_fit_error(const std::vector<float> &x, int nmax, int sub) {
+    double err = 0, ss = 0;
+    for (size_t b = 0; b < x.size(); b += static_cast<size_t>(sub)) {
+        float lo = 0.0f, hi = x[b];
+        for (int l = 0; l < sub; ++l) lo = std::min(lo, x[b + l]), hi = std::max(hi, x[b + l]);
+        const float scale = (hi - lo) / static_cast<float>(nmax);
+        for (int l = 0; l < sub; ++l) {
+            const float q = scale > 0.0f ? std::min(static_cast<float>(nmax), std::max(0.0f, std::nearbyint((x[b + l] - lo) / scale))) : 0.0f;
+            const double e = scale * q + lo - x[b + l];
+            err += e * e;
+            ss += static_cast<double>(x[b + l]) * x[b + l];
+        }
+    }
+    return std::sqrt(err / ss);
+}
+
+TEST(k_quant_scale_search_beats_the_unrounded_range_fit) {
+    // Even with their scales stored in 6 or 8 bits, the searched K-quants
+    // come out below the range fit whose scales are kept in full precision.
+    const std::vector<float> x = random_values(256 * 64, 11, 0.02f);
+    const double q4 = roundtrip_error(LMRT_TYPE_Q4_K, x), q5 = roundtrip_error(LMRT_TYPE_Q5_K, x);
+    const double q4_range = k_range_fit_error(x, 15, 32), q5_range = k_range_fit_error(x, 31, 32);
+    std::printf("  relative RMSE: Q4_K %.4f (range fit %.4f), Q5_K %.4f (range fit %.4f)\n", q4, q4_range, q5, q5_range);
+    if (!(q4 < q4_range)) lmrt_test::fail(__FILE__, __LINE__, "Q4_K " + std::to_string(q4) + " vs range fit " + std::to_string(q4_range));
+    if (!(q5 < q5_range)) lmrt_test::fail(__FILE__, __LINE__, "Q5_K " + std::to_string(q5) + " vs range fit " + std::to_string(q5_range));
+    // constant and all-zero blocks encode exactly, a lone spike within one step
+    std::vector<float> flat(256, 0.25f), zero(256, 0.0f), spike(256, 0.0f);
+    spike[37] = 3.0f;
+    for (uint32_t type : {LMRT_TYPE_Q4_K, LMRT_TYPE_Q5_K, LMRT_TYPE_Q6_K}) {
+        std::vector<uint8_t> enc(256);
+        std::vector<float> dec(256, 1.0f);
+        REQUIRE(lmrt_quantize_row(type, zero.data(), enc.data(), 256, nullptr) == LMRT_OK);
+        REQUIRE(lmrt_dequantize_row(type, enc.data(), dec.data(), 256, nullptr) == LMRT_OK);
+        CHECK(std::all_of(dec.begin(), dec.end(), [](float v) { return v == 0.0f; }));
+        CHECK(roundtrip_error(type, flat) < 1e-3);
+        CHECK(roundtrip_error(type, spike) < 1e-3);
+    }
+}
+
+TEST(q5_decoders_follow_the_published_layout) {
+    // Q5_0: d = 0.5, element j has level j (5 bits: nibble in qs, fifth bit in qh)
+    uint8_t b0[22] = {};
+    const uint16_t half = 0x3800, quarter = 0x3400; // f16 0.5 and 0.25
+    std::memcpy(b0, &half, 2);
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; ++j) {
+        const int lo = j, hi = j + 16; // levels of elements j and j + 16
+        b0[6 + j] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+        qh |= static_cast<uint32_t>(lo >> 4) << j;
+        qh |= static_cast<uint32_t>(hi >> 4) << (j + 16);
+    }
+    std::memcpy(b0 + 2, &qh, 4);
+    float out[32];
+    REQUIRE(lmrt_dequantize_row(LMRT_TYPE_Q5_0, b0, out, 32, nullptr) == LMRT_OK);
+    for (int j = 0; j < 32; ++j) CHECK_EQ(out[j], 0.5f * (j - 16));
+    // Q5_1: the same levels with d = 0.5, m = 0.25
+    uint8_t b1[24] = {};
+    std::memcpy(b1, &half, 2);
+    std::memcpy(b1 + 2, &quarter, 2);
+    std::memcpy(b1 + 4, b0 + 2, 20);
+    REQUIRE(lmrt_dequantize_row(LMRT_TYPE_Q5_1, b1, out, 32, nullptr) == LMRT_OK);
+    for (int j = 0; j < 32; ++j) CHECK_EQ(out[j], 0.5f * j + 0.25f);
 }
 
 TEST(k_quant_decoders_follow_the_published_layout) {

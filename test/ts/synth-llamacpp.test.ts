@@ -28,7 +28,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 
 // How close a quantised model's logits must stay to F32's (cosine), per type.
 const MIN_COSINE: Record<EncodableType, number> = {
-  F32: 1, F16: 0.9999, BF16: 0.999, Q8_0: 0.999, Q6_K: 0.995, Q5_K: 0.98, Q4_K: 0.95, Q4_0: 0.95,
+  F32: 1, F16: 0.9999, BF16: 0.999, Q8_0: 0.999, Q6_K: 0.995, Q5_K: 0.98, Q5_1: 0.98, Q5_0: 0.97, Q4_K: 0.95, Q4_0: 0.95,
 };
 
 describe('synthModel() output in llama.cpp', () => {

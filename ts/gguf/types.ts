@@ -38,7 +38,7 @@ export type GgmlType = keyof typeof GGML_TYPES;
  * for (const type of ENCODABLE_TYPES) await synthModel(`tiny-${type}.gguf`, { type });
  * ```
  */
-export const ENCODABLE_TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+export const ENCODABLE_TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 
 /**
  * A type lmrt can encode: {@link ENCODABLE_TYPES}.

@@ -150,10 +150,25 @@ export interface NativeBinding {
   typeLayouts(): RawTypeLayout[];
   /** Best of `passes` reads of a `bytes` buffer by `threads` threads, in bytes per second. */
   measureReadBandwidth(bytes: number, threads: number, passes: number): Promise<number>;
+  /** preset: llama.cpp's general.file_type id; threads 0: one per CPU. Resolves with each tensor's choice. */
+  quantizeModel(
+    input: string, output: string, preset: number, threads: number, onProgress?: (done: number, total: number) => void,
+  ): Promise<RawQuantizedTensor[]>;
   /** How the binary was built and which CPU kernel variants run. */
   systemInfo(): RawSystemInfo;
   /** Opens the CUDA backend's library (at `library`, else next to the addon; LMRT_CUDA_LIBRARY overrides both). */
   cudaStatus(library?: string): RawCudaStatus;
+}
+
+export interface RawQuantizedTensor {
+  name: string;
+  fromType: number;
+  toType: number;
+  fallback: boolean;
+  requantized: boolean;
+  elements: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export interface RawSystemInfo {

@@ -70,11 +70,11 @@ export interface SynthResult {
 }
 
 const FILE_TYPE: Record<EncodableType, number> = {
-  F32: 0, F16: 1, BF16: 32, Q8_0: 7, Q4_0: 2, Q4_K: 14, Q5_K: 16, Q6_K: 18,
+  F32: 0, F16: 1, BF16: 32, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_0: 2, Q4_K: 14, Q5_K: 16, Q6_K: 18,
 };
 
 const BLOCK_SIZE: Record<EncodableType, number> = {
-  F32: 1, F16: 1, BF16: 1, Q8_0: 32, Q4_0: 32, Q4_K: 256, Q5_K: 256, Q6_K: 256,
+  F32: 1, F16: 1, BF16: 1, Q8_0: 32, Q5_0: 32, Q5_1: 32, Q4_0: 32, Q4_K: 256, Q5_K: 256, Q6_K: 256,
 };
 
 /** FNV-1a over the seed and the tensor name: each tensor its own stream. */
