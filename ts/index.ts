@@ -19,6 +19,7 @@ export { runtimeInfo, type RuntimeInfo } from './runtime.js';
 export {
   quantizeModel, QUANTIZE_PRESETS, type QuantizePreset, type QuantizeOptions, type QuantizeResult, type QuantizedTensor,
 } from './quantize/quantize.js';
+export { measurePerplexity, type PerplexityOptions, type PerplexityResult } from './quality/perplexity.js';
 export { synthModel, type SynthOptions, type SynthResult } from './synth/synth.js';
 export { SYNTH_PRESETS, type SynthArch, type SynthShape } from './synth/presets.js';
 export {

@@ -15,11 +15,12 @@ import { UsageError, type Command } from './command.js';
 import { flagHelp, parseFlags } from './flags.js';
 import { generateCommand } from './generate.js';
 import { pullCommand } from './pull.js';
+import { perplexityCommand } from './perplexity.js';
 import { quantizeCommand } from './quantize.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
-const COMMANDS: readonly Command[] = [runCommand, chatCommand, serveCommand, generateCommand, pullCommand, quantizeCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [runCommand, chatCommand, serveCommand, generateCommand, pullCommand, quantizeCommand, perplexityCommand, doctorCommand];
 
 const HELP = `Usage: lmrt <command> [options]
 

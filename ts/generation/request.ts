@@ -28,6 +28,8 @@ export interface Feed {
   decode: boolean;
   /** Logits for every row, not just the last: the last known token followed by guesses to verify. */
   allLogits?: boolean;
+  /** A scoring request's prompt chunk: logits for its rows from this index on (see GenerationRequest.scoreFrom). */
+  logitsFrom?: number;
 }
 
 /** Speculative decoding for a request: where its guesses come from, and how many to ask for. */
@@ -66,6 +68,13 @@ export class GenerationRequest {
   done = false;
   /** For a scoring request (maxTokens 0, see Model.logits): the last logits row. */
   lastLogits: Float32Array | undefined;
+  /**
+   * For a scoring request that wants the logits of every prompt position
+   * from this one on (Model.evaluate): they go to `onScoreRows`, and no
+   * cached prefix covers them.
+   */
+  readonly scoreFrom: number | undefined;
+  readonly onScoreRows: ((position: number, rows: Float32Array[]) => void) | undefined;
   readonly speculation: Speculation | undefined;
   // the prompt and the tokens so far, in one array for the drafter (speculating requests only)
   readonly #history: number[] | undefined;
@@ -86,8 +95,10 @@ export class GenerationRequest {
 
   /** `sampler` undefined makes a scoring request: it feeds the prompt and keeps the last logits. */
   constructor(prompt: number[], limits: ResolvedLimits, sampler: Sampler | undefined, tokenizer: Tokenizer, hooks: RequestHooks,
-    speculation?: Speculation) {
+    speculation?: Speculation, score?: { from: number; onRows: (position: number, rows: Float32Array[]) => void }) {
     this.prompt = prompt;
+    this.scoreFrom = sampler === undefined ? score?.from : undefined;
+    this.onScoreRows = sampler === undefined ? score?.onRows : undefined;
     this.speculation = sampler ? speculation : undefined;
     this.#history = this.speculation ? [...prompt] : undefined;
     this.limits = limits;
@@ -111,7 +122,9 @@ export class GenerationRequest {
     const known = this.prompt.length + this.#tokens.length;
     if (this.fed < this.prompt.length) {
       const end = Math.min(this.prompt.length, this.fed + chunk);
-      return { tokens: this.prompt.slice(this.fed, end), position: this.fed, logits: end === known, decode: false };
+      const feed: Feed = { tokens: this.prompt.slice(this.fed, end), position: this.fed, logits: end === known, decode: false };
+      if (this.scoreFrom !== undefined && this.scoreFrom < end) feed.logitsFrom = Math.max(0, this.scoreFrom - this.fed);
+      return feed;
     }
     const token = this.#tokens[this.fed - this.prompt.length]!;
     if (this.#draft !== undefined && this.fed + 1 === known) {

@@ -375,6 +375,53 @@ export class Model {
     });
   }
 
+  /**
+   * Evaluates `tokens` in a fresh sequence and hands over the logits after
+   * each position from `from` on, in order: `onLogits(position, row)`, the
+   * row predicting token `position + 1`. What scoring a text needs
+   * (perplexity, KL divergence) without holding a row per position; each
+   * row is a view valid during its call only. Prompt positions before
+   * `from` may come from the prefix cache; those from `from` on are always
+   * computed.
+   *
+   * @throws {@link InvalidArgumentError} for empty tokens or a `from` outside them
+   *
+   * @example
+   * ```ts
+   * const ids = model.tokenizer.tokenize('Once upon a time there was a dog.');
+   * let nll = 0; // -log p(next token), summed
+   * await model.evaluate(ids, { from: 0, onLogits: (pos, row) => {
+   *   if (pos + 1 >= ids.length) return;
+   *   let max = -Infinity, sum = 0;
+   *   for (const v of row) max = Math.max(max, v);
+   *   for (const v of row) sum += Math.exp(v - max);
+   *   nll += max + Math.log(sum) - row[ids[pos + 1]!]!;
+   * } });
+   * ```
+   */
+  evaluate(tokens: ArrayLike<number>, options: { from?: number; onLogits: (position: number, logits: Float32Array) => void }): Promise<void> {
+    this.#check();
+    const ids = Array.from(tokens);
+    const from = options.from ?? 0;
+    if (ids.length === 0) throw new InvalidArgumentError('evaluate: tokens must not be empty');
+    if (!Number.isInteger(from) || from < 0 || from >= ids.length) {
+      throw new InvalidArgumentError(`evaluate: from must be a position of the tokens, 0 to ${ids.length - 1} (got ${JSON.stringify(options.from)})`);
+    }
+    if (typeof options.onLogits !== 'function') throw new InvalidArgumentError('evaluate: onLogits must be a function');
+    return new Promise<void>((resolve, reject) => {
+      const limits = resolveLimits({ maxTokens: 0 }, this.#info.vocabSize);
+      const tooBig = this.#capacityError(ids.length, 0);
+      if (tooBig) return reject(tooBig);
+      const onRows = (position: number, rows: Float32Array[]) => rows.forEach((row, k) => options.onLogits(position + k, row));
+      const request: GenerationRequest = new GenerationRequest(ids, limits, undefined, this.tokenizer, {
+        onChunk: () => undefined,
+        resolve: () => resolve(),
+        reject,
+      }, undefined, { from, onRows });
+      this.#scheduler.submit(request);
+    });
+  }
+
   #promptTokens(prompt: string | ArrayLike<number>): number[] {
     this.#check();
     if (typeof prompt !== 'string' && (typeof prompt !== 'object' || prompt === null || typeof prompt.length !== 'number')) {

@@ -166,6 +166,23 @@ export class Scheduler {
       let topRow = 0;
       for (const { request, feed, instead } of plan) {
         request.fedRows(feed.tokens.length);
+        if (feed.logitsFrom !== undefined) {
+          // a scoring request's rows, the last of them also its last logits when the prompt is done
+          const count = feed.tokens.length - feed.logitsFrom;
+          const rows = Array.from({ length: count }, (_, k) => logits.subarray((row + k) * V, (row + k + 1) * V));
+          row += count;
+          if (request.done) continue;
+          if (request.limits.signal?.aborted) {
+            request.abort();
+            this.#release(request);
+            continue;
+          }
+          this.#deliverInstead(request, () => {
+            request.onScoreRows!(feed.position + feed.logitsFrom!, rows);
+            return feed.logits ? request.onLogits(rows.at(-1)!) : false;
+          });
+          continue;
+        }
         if (!feed.logits) continue;
         if (instead !== undefined) {
           const at = instead === 'greedy' ? greedyRow++ : topRow++;
@@ -298,9 +315,11 @@ export class Scheduler {
       this.#waiting.shift();
       next.seq = this.#ctx.seqCreate();
       next.startedAt ??= performance.now();
-      // start from cached blocks of a matching prefix (leaving the last token, whose logits are needed)
+      // start from cached blocks of a matching prefix (leaving the last token, whose logits are needed,
+      // and for a request that scores prompt positions, those)
       const known = [...next.prompt, ...next.tokens];
-      const reused = this.#ctx.seqReusePrefix(next.seq, Int32Array.from(known.slice(0, -1)), next.prompt.length);
+      const reusable = Math.min(known.length - 1, next.scoreFrom ?? Infinity);
+      const reused = this.#ctx.seqReusePrefix(next.seq, Int32Array.from(known.slice(0, reusable)), next.prompt.length);
       next.fedRows(reused);
       next.cachedTokens ??= Math.min(reused, next.prompt.length);
       this.#running.push(next);
@@ -349,8 +368,9 @@ export class Scheduler {
       const narrow = topK > 0 && topK <= MAX_TOP_K && topK < this.#options.vocabSize;
       p.instead = single && request.wantsGreedyToken ? 'greedy' : narrow ? 'top' : undefined;
       const last = RowFlag.logits | (p.instead === 'greedy' ? RowFlag.argmax : p.instead === 'top' ? RowFlag.topK : 0);
+      const from = feed.logitsFrom ?? Infinity;
       feed.tokens.forEach((token, k) => {
-        const logits = feed.allLogits ? RowFlag.logits : k === feed.tokens.length - 1 && feed.logits ? last : 0;
+        const logits = feed.allLogits || k >= from ? RowFlag.logits : k === feed.tokens.length - 1 && feed.logits ? last : 0;
         rows.set([request.seq, token, feed.position + k, logits | (feed.decode ? RowFlag.decode : 0)], 4 * i++);
       });
     }
