@@ -349,10 +349,11 @@ struct EncodeJob {
 };
 
 Status write_tensor_data(OutputFile &out, const PlannedTensor &p, std::vector<Chunk> &chunks, ThreadPool *pool,
-                         const std::function<Status(uint64_t)> &on_bytes) {
+                         const std::function<Status(uint64_t)> &on_bytes, const GgufWriteRequest &rq) {
     const lmrt_gguf_tensor_in &t = *p.in;
     if (t.source == LMRT_SOURCE_RAW) {
         LMRT_RETURN_IF_ERROR(out.write(t.data, p.n_bytes));
+        if (rq.source_written) rq.source_written(t.data, p.n_bytes);
         return on_bytes(p.n_bytes);
     }
     const uint64_t row = t.ne[0];
@@ -398,6 +399,11 @@ Status write_tensor_data(OutputFile &out, const PlannedTensor &p, std::vector<Ch
             }
             LMRT_RETURN_IF_ERROR(out.write(c.encoded.data(), c.encoded.size()));
             LMRT_RETURN_IF_ERROR(on_bytes(c.encoded.size()));
+            if (t.source == LMRT_SOURCE_CONVERT && rq.source_written) {
+                const TypeLayout *from = find_type_layout(t.source_type);
+                const uint64_t per_row = t.ne[0] / from->block_size * from->block_bytes;
+                rq.source_written(static_cast<const uint8_t *>(t.data) + c.first_row * per_row, c.rows * per_row);
+            }
         }
     }
     return Status::ok();
@@ -480,10 +486,9 @@ Status gguf_write(const GgufWriteRequest &rq) {
         }
         return Status::ok();
     };
-    for (uint64_t i = 0; i < plan.size(); ++i) {
+    for (const PlannedTensor &p : plan) {
         LMRT_RETURN_IF_ERROR(out.pad_to(alignment));
-        LMRT_RETURN_IF_ERROR(write_tensor_data(out, plan[i], chunks, pool.get(), on_bytes));
-        if (rq.tensor_written) rq.tensor_written(i);
+        LMRT_RETURN_IF_ERROR(write_tensor_data(out, p, chunks, pool.get(), on_bytes, rq));
     }
     if (!plan.empty()) LMRT_RETURN_IF_ERROR(out.pad_to(alignment));
     return out.commit();

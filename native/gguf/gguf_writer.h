@@ -22,9 +22,9 @@ struct GgufWriteRequest {
     void *progress_user = nullptr;
     // threads encoding chunks side by side (each holding one chunk's values)
     int n_threads = 1;
-    // called with a tensor's index once its data is in the file (its source
-    // may then be dropped)
-    std::function<void(uint64_t)> tensor_written;
+    // called with each range of a tensor's source `data` once what it
+    // encodes is in the file (the range may then be dropped)
+    std::function<void(const void *, uint64_t)> source_written;
 };
 
 Status gguf_write(const GgufWriteRequest &request);

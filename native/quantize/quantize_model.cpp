@@ -154,8 +154,8 @@ Status quantize_model(const QuantizeRequest &rq) {
     w.progress = rq.progress;
     w.progress_user = rq.user;
     w.n_threads = rq.n_threads;
-    // a written tensor's input pages leave memory: the mapped input does not pile up
-    w.tensor_written = [&](uint64_t i) { in.release_pages(tensors[i].data, tensors[i].data_bytes); };
+    // input pages leave memory once what they encode is written: the mapped input does not pile up
+    w.source_written = [&](const void *p, uint64_t n) { in.release_pages(p, n); };
     return gguf_write(w);
 }
 

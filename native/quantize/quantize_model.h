@@ -2,7 +2,7 @@
 // (presets.h): metadata copied (general.file_type and
 // general.quantization_version set), each tensor copied or decoded and
 // encoded into its chosen type, streamed chunk by chunk from the mapped
-// input, whose pages are dropped as each tensor is written: memory stays
+// input, whose pages are dropped as each chunk is written: memory stays
 // near a few chunks, not a tensor or the model.
 #pragma once
 
