@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "progress_worker.h"
 
 namespace lmrt_addon {
 
@@ -356,69 +357,24 @@ void tensor_from_js(Napi::Env env, WriteStorage &st, Napi::Object o, lmrt_gguf_t
     }
 }
 
-struct WriteProgress {
-    uint64_t done;
-    uint64_t total;
-};
-
-class WriteWorker : public Napi::AsyncProgressWorker<WriteProgress> {
+class WriteWorker : public ProgressWorker {
   public:
-    WriteWorker(Napi::Env env, std::string path, uint32_t alignment, std::unique_ptr<WriteStorage> storage,
-                Napi::Function on_progress)
-        : Napi::AsyncProgressWorker<WriteProgress>(env), deferred_(Napi::Promise::Deferred::New(env)),
-          path_(std::move(path)), alignment_(alignment), storage_(std::move(storage)) {
-        if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
-    }
-
-    Napi::Promise promise() { return deferred_.Promise(); }
-
-    void Execute(const ExecutionProgress &progress) override {
-        progress_ = &progress;
-        const lmrt_status s = lmrt_gguf_write(path_.c_str(), alignment_, storage_->kvs.data(), storage_->kvs.size(),
-                                              storage_->tensors.data(), storage_->tensors.size(),
-                                              on_progress_.IsEmpty() ? nullptr : &WriteWorker::report, this, &err_);
-        progress_ = nullptr;
-        if (s != LMRT_OK) {
-            err_.status = s;
-            failed_ = true;
-        }
-    }
-
-    void OnProgress(const WriteProgress *data, size_t count) override {
-        if (count == 0 || on_progress_.IsEmpty()) return;
-        Napi::Env env = Env();
-        on_progress_.Call({Napi::Number::New(env, static_cast<double>(data[count - 1].done)),
-                           Napi::Number::New(env, static_cast<double>(data[count - 1].total))});
-    }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (failed_) {
-            deferred_.Reject(make_error(env, err_).Value());
-        } else {
-            deferred_.Resolve(env.Undefined());
-        }
-        storage_.reset();
-    }
-
-    void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+    WriteWorker(Napi::Env env, std::string path, uint32_t alignment, std::unique_ptr<WriteStorage> storage, Napi::Function on_progress)
+        : ProgressWorker(env, on_progress), path_(std::move(path)), alignment_(alignment), storage_(std::move(storage)) {}
 
   private:
-    static int report(void *user, uint64_t done, uint64_t total) {
-        auto *self = static_cast<WriteWorker *>(user);
-        WriteProgress p{done, total};
-        self->progress_->Send(&p, 1);
-        return 0;
+    lmrt_status run(lmrt_progress_fn progress, void *user, lmrt_error *err) override {
+        return lmrt_gguf_write(path_.c_str(), alignment_, storage_->kvs.data(), storage_->kvs.size(), storage_->tensors.data(),
+                               storage_->tensors.size(), progress, user, err);
+    }
+    Napi::Value result(Napi::Env env) override {
+        storage_.reset();
+        return env.Undefined();
     }
 
-    Napi::Promise::Deferred deferred_;
     std::string path_;
     uint32_t alignment_;
     std::unique_ptr<WriteStorage> storage_;
-    Napi::FunctionReference on_progress_;
-    const ExecutionProgress *progress_ = nullptr;
-    lmrt_error err_{};
-    bool failed_ = false;
 };
 
 // ggufWrite(path, alignment, kvs: [key, type, value][], tensors: RawTensorIn[],
@@ -450,11 +406,8 @@ Napi::Value gguf_write(const Napi::CallbackInfo &info) {
     }
     Napi::Function on_progress;
     if (info.Length() > 4 && info[4].IsFunction()) on_progress = info[4].As<Napi::Function>();
-    auto *worker = new WriteWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].ToNumber().Uint32Value(),
-                                   std::move(storage), on_progress);
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return (new WriteWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].ToNumber().Uint32Value(), std::move(storage), on_progress))
+        ->start();
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "progress_worker.h"
 
 namespace lmrt_addon {
 
@@ -14,40 +15,17 @@ struct TensorReport {
     lmrt_quantized_tensor t;
 };
 
-struct QuantizeProgress {
-    uint64_t done, total;
-};
-
-class QuantizeWorker : public Napi::AsyncProgressWorker<QuantizeProgress> {
+class QuantizeWorker : public ProgressWorker {
   public:
     QuantizeWorker(Napi::Env env, std::string in, std::string out, lmrt_quantize_params params, Napi::Function on_progress)
-        : Napi::AsyncProgressWorker<QuantizeProgress>(env), deferred_(Napi::Promise::Deferred::New(env)), in_(std::move(in)),
-          out_(std::move(out)), params_(params) {
-        if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
-    }
-    Napi::Promise promise() { return deferred_.Promise(); }
+        : ProgressWorker(env, on_progress), in_(std::move(in)), out_(std::move(out)), params_(params) {}
 
-    void Execute(const ExecutionProgress &progress) override {
-        progress_ = &progress;
-        status_ = lmrt_quantize_model(in_.c_str(), out_.c_str(), &params_, &QuantizeWorker::plan,
-                                      on_progress_.IsEmpty() ? nullptr : &QuantizeWorker::report, this, &err_);
-        progress_ = nullptr;
+  private:
+    lmrt_status run(lmrt_progress_fn progress, void *user, lmrt_error *err) override {
+        return lmrt_quantize_model(in_.c_str(), out_.c_str(), &params_, &QuantizeWorker::plan, progress, user, err);
     }
 
-    void OnProgress(const QuantizeProgress *data, size_t count) override {
-        if (count == 0 || on_progress_.IsEmpty()) return;
-        Napi::Env env = Env();
-        on_progress_.Call({Napi::Number::New(env, static_cast<double>(data[count - 1].done)),
-                           Napi::Number::New(env, static_cast<double>(data[count - 1].total))});
-    }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (status_ != LMRT_OK) {
-            err_.status = status_;
-            deferred_.Reject(make_error(env, err_).Value());
-            return;
-        }
+    Napi::Value result(Napi::Env env) override {
         Napi::Array out = Napi::Array::New(env, tensors_.size());
         for (size_t i = 0; i < tensors_.size(); ++i) {
             const lmrt_quantized_tensor &t = tensors_[i].t;
@@ -62,30 +40,18 @@ class QuantizeWorker : public Napi::AsyncProgressWorker<QuantizeProgress> {
             o.Set("bytesOut", static_cast<double>(t.bytes_out));
             out.Set(static_cast<uint32_t>(i), o);
         }
-        deferred_.Resolve(out);
+        return out;
     }
-    void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
-  private:
+    // `user` is this worker (ProgressWorker passes `this` to run)
     static void plan(void *user, const lmrt_quantized_tensor *t) {
-        auto *self = static_cast<QuantizeWorker *>(user);
+        auto *self = static_cast<QuantizeWorker *>(static_cast<ProgressWorker *>(user));
         self->tensors_.push_back(TensorReport{std::string(t->name.data, t->name.len), *t});
     }
-    static int report(void *user, uint64_t done, uint64_t total) {
-        auto *self = static_cast<QuantizeWorker *>(user);
-        QuantizeProgress p{done, total};
-        self->progress_->Send(&p, 1);
-        return 0;
-    }
 
-    Napi::Promise::Deferred deferred_;
     std::string in_, out_;
     lmrt_quantize_params params_;
-    Napi::FunctionReference on_progress_;
-    const ExecutionProgress *progress_ = nullptr;
     std::vector<TensorReport> tensors_;
-    lmrt_status status_ = LMRT_OK;
-    lmrt_error err_{};
 };
 
 Napi::Value quantize_model(const Napi::CallbackInfo &info) {
@@ -98,10 +64,8 @@ Napi::Value quantize_model(const Napi::CallbackInfo &info) {
     params.n_threads = info[3].ToNumber().Uint32Value();
     Napi::Function on_progress;
     if (info.Length() > 4 && info[4].IsFunction()) on_progress = info[4].As<Napi::Function>();
-    auto *worker = new QuantizeWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(), params, on_progress);
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return (new QuantizeWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(), params, on_progress))
+        ->start();
 }
 
 } // namespace
