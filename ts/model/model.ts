@@ -362,15 +362,18 @@ export class Model {
     this.#check();
     const ids = Array.from(tokens);
     if (ids.length === 0) throw new InvalidArgumentError('logits: tokens must not be empty');
-    return new Promise<Float32Array>((resolve, reject) => {
-      const limits = resolveLimits({ maxTokens: 0 }, this.#info.vocabSize);
+    return this.#score(ids).then((request) => request.lastLogits!);
+  }
+
+  // Runs a scoring request (no sampling: it feeds the tokens and keeps the
+  // last logits row, handing over earlier rows where `score` asks) and
+  // resolves with it when done.
+  #score(ids: number[], score?: ConstructorParameters<typeof GenerationRequest>[6]): Promise<GenerationRequest> {
+    return new Promise<GenerationRequest>((resolve, reject) => {
       const tooBig = this.#capacityError(ids.length, 0);
       if (tooBig) return reject(tooBig);
-      const request: GenerationRequest = new GenerationRequest(ids, limits, undefined, this.tokenizer, {
-        onChunk: () => undefined,
-        resolve: () => resolve(request.lastLogits!),
-        reject,
-      });
+      const request: GenerationRequest = new GenerationRequest(ids, resolveLimits({ maxTokens: 0 }, this.#info.vocabSize), undefined,
+        this.tokenizer, { onChunk: () => undefined, resolve: () => resolve(request), reject }, undefined, score);
       this.#scheduler.submit(request);
     });
   }
@@ -408,18 +411,8 @@ export class Model {
       throw new InvalidArgumentError(`evaluate: from must be a position of the tokens, 0 to ${ids.length - 1} (got ${JSON.stringify(options.from)})`);
     }
     if (typeof options.onLogits !== 'function') throw new InvalidArgumentError('evaluate: onLogits must be a function');
-    return new Promise<void>((resolve, reject) => {
-      const limits = resolveLimits({ maxTokens: 0 }, this.#info.vocabSize);
-      const tooBig = this.#capacityError(ids.length, 0);
-      if (tooBig) return reject(tooBig);
-      const onRows = (position: number, rows: Float32Array[]) => rows.forEach((row, k) => options.onLogits(position + k, row));
-      const request: GenerationRequest = new GenerationRequest(ids, limits, undefined, this.tokenizer, {
-        onChunk: () => undefined,
-        resolve: () => resolve(),
-        reject,
-      }, undefined, { from, onRows });
-      this.#scheduler.submit(request);
-    });
+    const onRows = (position: number, rows: Float32Array[]) => rows.forEach((row, k) => options.onLogits(position + k, row));
+    return this.#score(ids, { from, onRows }).then(() => undefined);
   }
 
   #promptTokens(prompt: string | ArrayLike<number>): number[] {
