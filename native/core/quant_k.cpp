@@ -36,31 +36,29 @@ int nearest_small(float x) {
 }
 
 // x ~ scale * q - min over q in [0, nmax] with min >= 0 (the format's min
-// is subtracted), n values; the chosen levels in q.
+// is subtracted), n values. (The levels are chosen again against the stored
+// scales: only the fit is returned.)
 struct AffineFit {
     float scale = 0.0f, min = 0.0f;
 };
 
-AffineFit fit_affine(const float *x, int n, int nmax, uint8_t *q) {
+AffineFit fit_affine(const float *x, int n, int nmax) {
     float lo = x[0], hi = x[0];
     for (int i = 1; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
     lo = std::min(lo, 0.0f); // a positive offset is not representable: the levels start at or below 0
     AffineFit best;
     if (!(hi > lo)) {
-        std::fill(q, q + n, static_cast<uint8_t>(0));
         best.min = -lo;
         return best;
     }
     double sum_x = 0, sum_xx = 0;
     for (int i = 0; i < n; ++i) sum_x += x[i], sum_xx += static_cast<double>(x[i]) * x[i];
     double best_err = INFINITY;
-    uint8_t levels[32];
     for (int k = -kGrids; k <= kGrids; ++k) {
         const float iscale = (static_cast<float>(nmax) + kStretch * static_cast<float>(k)) / (hi - lo);
         double sq = 0, sqq = 0, sqx = 0;
         for (int i = 0; i < n; ++i) {
             const int l = std::max(0, std::min(nmax, nearest_small(iscale * (x[i] - lo))));
-            levels[i] = static_cast<uint8_t>(l);
             sq += l, sqq += static_cast<double>(l) * l, sqx += static_cast<double>(l) * x[i];
         }
         // least squares x ~ s * q + b, then b <= 0 (b = -min)
@@ -74,13 +72,10 @@ AffineFit fit_affine(const float *x, int n, int nmax, uint8_t *q) {
             best_err = err;
             best.scale = static_cast<float>(s);
             best.min = static_cast<float>(-b);
-            std::memcpy(q, levels, static_cast<size_t>(n));
         }
     }
     if (best_err == INFINITY) { // every grid degenerate (a single nonzero value): the range fit
-        const float s = (hi - lo) / static_cast<float>(nmax);
-        for (int i = 0; i < n; ++i) q[i] = static_cast<uint8_t>(std::max(0, std::min(nmax, nearest_int((x[i] - lo) / s))));
-        best.scale = s;
+        best.scale = (hi - lo) / static_cast<float>(nmax);
         best.min = -lo;
     }
     return best;
@@ -130,7 +125,7 @@ double sub_block_error(const float *x, float dj, float mj, int nmax, uint8_t *L)
 void encode_k_with_min(const float *x, int nmax, uint16_t *d_out, uint16_t *dmin_out, uint8_t scales[12], uint8_t L[kQK_K]) {
     float sub_scale[8], sub_min[8];
     for (int j = 0; j < 8; ++j) {
-        const AffineFit f = fit_affine(x + 32 * j, 32, nmax, L + 32 * j);
+        const AffineFit f = fit_affine(x + 32 * j, 32, nmax);
         sub_scale[j] = f.scale;
         sub_min[j] = f.min;
     }
