@@ -34,17 +34,23 @@ void dequantize_q8_0(const BlockQ8_0 *x, float *y, uint64_t nb) {
     }
 }
 
+// The first element of largest magnitude, with its sign (ggml's reference
+// scale for the symmetric 4- and 5-bit types).
+float signed_extreme(const float *x, int n) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < n; ++j) {
+        if (amax < std::fabs(x[j])) {
+            amax = std::fabs(x[j]);
+            max = x[j];
+        }
+    }
+    return max;
+}
+
 void quantize_q4_0(const float *x, BlockQ4_0 *y, uint64_t nb) {
     for (uint64_t i = 0; i < nb; ++i, x += kQK4_0) {
         // the element of largest magnitude, with its sign, maps to -8
-        float amax = 0.0f, max = 0.0f;
-        for (int j = 0; j < kQK4_0; ++j) {
-            if (amax < std::fabs(x[j])) {
-                amax = std::fabs(x[j]);
-                max = x[j];
-            }
-        }
-        const float d = max / -8.0f;
+        const float d = signed_extreme(x, kQK4_0) / -8.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = fp32_to_fp16(d);
         for (int j = 0; j < kQK4_0 / 2; ++j) {
@@ -82,14 +88,7 @@ void pack_5bit(const uint8_t q[32], uint8_t qs[16], uint8_t qh_bytes[4]) {
 void quantize_q5_0(const float *x, BlockQ5_0 *y, uint64_t nb) {
     for (uint64_t i = 0; i < nb; ++i, x += 32) {
         // as Q4_0: the element of largest magnitude, with its sign, maps to -16
-        float amax = 0.0f, max = 0.0f;
-        for (int j = 0; j < 32; ++j) {
-            if (amax < std::fabs(x[j])) {
-                amax = std::fabs(x[j]);
-                max = x[j];
-            }
-        }
-        const float d = max / -16.0f;
+        const float d = signed_extreme(x, 32) / -16.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = fp32_to_fp16(d);
         uint8_t q[32];
